@@ -1,0 +1,13 @@
+// The module's ABI: pointers into this module's memory, sizes and scalars only; no allocation.
+// The TypeScript side (src/backend/wasm.ts) owns the memory layout and must match these signatures.
+
+/** Bumped whenever an export's signature or meaning changes; checked by the loader. */
+export const ABI_VERSION: i32 = 1;
+
+/** First free byte after the module's static data: the caller's arena starts here. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+export { logsumexp_f32, log_softmax_f32, softmax_f32 } from "./softmax";
+export { xent_index_f32, xent_prob_f32 } from "./xent";

@@ -1,0 +1,113 @@
+// Reductions and element maps over one contiguous row of C floats. Each walks the row with f32x4 and
+// finishes the C % 4 tail with the scalar twins of the same vector math.
+import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
+
+/** max over the row; NaN anywhere gives NaN. */
+// @ts-ignore: decorator
+@inline export function row_max(p: usize, C: i32): f32 {
+  let acc = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) acc = f32x4.max(acc, v128.load(p + (<usize>i << 2)));
+  let m = hmax_f32x4(acc);
+  for (; i < C; i++) m = max_f32(m, load<f32>(p + (<usize>i << 2)));
+  return m;
+}
+
+/** sum of exp(x - shift) over the row. */
+// @ts-ignore: decorator
+@inline export function row_sumexp(p: usize, C: i32, shift: f32): f32 {
+  const sv = f32x4.splat(shift);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) acc = f32x4.add(acc, exp_f32x4(f32x4.sub(v128.load(p + (<usize>i << 2)), sv)));
+  let s = hsum_f32x4(acc);
+  for (; i < C; i++) s += exp_f32(load<f32>(p + (<usize>i << 2)) - shift);
+  return s;
+}
+
+/** sum of w[c] * (x[c] - shift): the label-smoothing term. Products are formed one by one, so a zero
+ *  weight on a -inf logit gives NaN, as in PyTorch. */
+// @ts-ignore: decorator
+@inline export function row_wdot(p: usize, w: usize, C: i32, shift: f32): f32 {
+  const sv = f32x4.splat(shift);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) {
+    const o = <usize>i << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.sub(v128.load(p + o), sv)));
+  }
+  let s = hsum_f32x4(acc);
+  for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (load<f32>(p + (<usize>i << 2)) - shift);
+  return s;
+}
+
+/** sum of w[c] * (a * t[c] + b) * (x[c] - shift): the probability-target term with smoothed targets
+ *  t' = a*t + b. */
+// @ts-ignore: decorator
+@inline export function row_tdot(p: usize, t: usize, w: usize, C: i32, shift: f32, a: f32, b: f32): f32 {
+  const sv = f32x4.splat(shift), av = f32x4.splat(a), bv = f32x4.splat(b);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) {
+    const o = <usize>i << 2;
+    const wt = f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv));
+    acc = f32x4.add(acc, f32x4.mul(wt, f32x4.sub(v128.load(p + o), sv)));
+  }
+  let s = hsum_f32x4(acc);
+  for (; i < C; i++) {
+    const o = <usize>i << 2;
+    s += load<f32>(w + o) * (a * load<f32>(t + o) + b) * (load<f32>(p + o) - shift);
+  }
+  return s;
+}
+
+/** sum of w[c] * (a * t[c] + b): the total weighted target mass. */
+// @ts-ignore: decorator
+@inline export function row_tmass(t: usize, w: usize, C: i32, a: f32, b: f32): f32 {
+  const av = f32x4.splat(a), bv = f32x4.splat(b);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) {
+    const o = <usize>i << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
+  }
+  let s = hsum_f32x4(acc);
+  for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (a * load<f32>(t + (<usize>i << 2)) + b);
+  return s;
+}
+
+/** out[c] = k * exp(x[c] - shift) - q[c], with q[c] = w[c] * (a * t[c] + b) when t != 0, else w[c] * b.
+ *  This is the softmax-minus-target gradient; out may equal p (each element is read before it is written). */
+// @ts-ignore: decorator
+@inline export function row_grad(p: usize, out: usize, t: usize, w: usize, C: i32, shift: f32, k: f32, a: f32, b: f32): void {
+  const sv = f32x4.splat(shift), kv = f32x4.splat(k), av = f32x4.splat(a), bv = f32x4.splat(b);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) {
+    const o = <usize>i << 2;
+    const tq = t ? f32x4.add(f32x4.mul(av, v128.load(t + o)), bv) : bv;
+    const q = f32x4.mul(v128.load(w + o), tq);
+    v128.store(out + o, f32x4.sub(f32x4.mul(kv, exp_f32x4(f32x4.sub(v128.load(p + o), sv))), q));
+  }
+  for (; i < C; i++) {
+    const o = <usize>i << 2;
+    const tq = t ? a * load<f32>(t + o) + b : b;
+    store<f32>(out + o, k * exp_f32(load<f32>(p + o) - shift) - load<f32>(w + o) * tq);
+  }
+}
+
+/** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0): the gradient when the input is already
+ *  log-probabilities (nllLoss), which has no softmax term. */
+// @ts-ignore: decorator
+@inline export function row_neg_target(out: usize, t: usize, w: usize, C: i32, a: f32, b: f32): void {
+  for (let i = 0; i < C; i++) {
+    const o = <usize>i << 2;
+    const tq = t ? a * load<f32>(t + o) + b : b;
+    store<f32>(out + o, -load<f32>(w + o) * tq);
+  }
+}
+
+/** out[c] = 0. */
+// @ts-ignore: decorator
+@inline export function row_zero(out: usize, C: i32): void {
+  memory.fill(out, 0, <usize>C << 2);
+}

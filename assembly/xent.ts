@@ -1,0 +1,142 @@
+// Cross-entropy forward and gradient over the class axis of an (N, C, S) tensor, with PyTorch's
+// semantics (torch.nn.functional.cross_entropy): class weights, ignore_index, label smoothing eps,
+// class-index or class-probability targets.
+//
+// Per position, with logp = x - logsumexp(x) computed as (x - m) - L, m the row max, L = log(sum exp(x - m)):
+//   index target t: loss = -(1-eps) w[t] logp[t] - (eps/C) sum_c w[c] logp[c]     (second term only if eps > 0)
+//   prob target p:  loss = -sum_c w[c] p'[c] logp[c],  p' = (1-eps) p + eps/C
+// and d loss/dx[c] = scale * (Q softmax[c] - q[c]), q the per-class coefficients of -logp above, Q = sum q.
+// With logProbs != 0 the input already is logp (nllLoss): m = L = 0 and the gradient has no softmax term.
+//
+// Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
+// scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
+// per-position losses. Ignored positions have loss 0 and gradient 0.
+import { log_f32 } from "./vmath";
+import { row_max, row_sumexp, row_wdot, row_tdot, row_tmass, row_grad, row_neg_target, row_zero } from "./rows";
+import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
+
+function xent_index_rows(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32,
+): f64 {
+  const ec: f32 = eps / <f32>C;
+  const hot: f32 = 1 - eps;
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * C << 2;
+    const t = load<i32>(target + (<usize>r << 2));
+    if (t == ignoreIndex) {
+      if (loss) store<f32>(loss + (<usize>r << 2), 0);
+      if (grad) row_zero(grad + o, C);
+      continue;
+    }
+    const p = x + o;
+    const wt = load<f32>(weight + (<usize>t << 2));
+    const xt = load<f32>(p + (<usize>t << 2));
+    let m: f32 = 0, se: f32 = 1, L: f32 = 0;
+    if (!logProbs) {
+      m = row_max(p, C);
+      se = row_sumexp(p, C, m);
+      L = log_f32(se);
+    }
+    let l: f64 = -<f64>hot * wt * ((<f64>xt - m) - L);
+    if (eps > 0) l -= <f64>ec * (<f64>row_wdot(p, weight, C, m) - <f64>L * wsum);
+    if (loss) store<f32>(loss + (<usize>r << 2), <f32>l);
+    total += l;
+    if (grad) {
+      const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
+      const g = grad + o;
+      if (logProbs) row_neg_target(g, 0, weight, C, 0, scale * ec);
+      else row_grad(p, g, 0, weight, C, m, scale * (hot * wt + ec * wsum) / se, 0, scale * ec);
+      // the target's own coefficient, added after the row pass (x[t] may have been overwritten in place)
+      const gt = g + (<usize>t << 2);
+      store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+    }
+  }
+  return total;
+}
+
+function xent_prob_rows(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32,
+): f64 {
+  const ec: f32 = eps / <f32>C;
+  const hot: f32 = 1 - eps;
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * C << 2;
+    const p = x + o, t = target + o;
+    let m: f32 = 0, se: f32 = 1, L: f32 = 0;
+    if (!logProbs) {
+      m = row_max(p, C);
+      se = row_sumexp(p, C, m);
+      L = log_f32(se);
+    }
+    const mass = row_tmass(t, weight, C, hot, ec);
+    const l: f64 = <f64>L * mass - <f64>row_tdot(p, t, weight, C, m, hot, ec);
+    if (loss) store<f32>(loss + (<usize>r << 2), <f32>l);
+    total += l;
+    if (grad) {
+      const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
+      if (logProbs) row_neg_target(grad + o, t, weight, C, scale * hot, scale * ec);
+      else row_grad(p, grad + o, t, weight, C, m, scale * mass / se, scale * hot, scale * ec);
+    }
+  }
+  return total;
+}
+
+/**
+ * Cross-entropy with class-index targets (i32, N*S of them) over an (N, C, S) tensor of f32 logits.
+ * For S > 1, scratch holds B*C floats. See the header for the math and the pointer contract.
+ */
+export function xent_index_f32(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  N: i32, C: i32, S: i32, scratch: usize, B: i32,
+  ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32,
+): f64 {
+  if (S == 1) {
+    return xent_index_rows(x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs);
+  }
+  let total: f64 = 0;
+  for (let n = 0; n < N; n++) {
+    for (let s0 = 0; s0 < S; s0 += B) {
+      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
+      gather_rows(x + o, scratch, C, S, b);
+      total += xent_index_rows(
+        scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
+        b, C, ignoreIndex, eps, wsum, gscale, logProbs,
+      );
+      if (grad) scatter_rows(scratch, grad + o, C, S, b);
+    }
+  }
+  return total;
+}
+
+/**
+ * Cross-entropy with class-probability targets (f32, laid out like x) over an (N, C, S) tensor.
+ * For S > 1, scratch holds 2*B*C floats (logits and targets of one block).
+ */
+export function xent_prob_f32(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  N: i32, C: i32, S: i32, scratch: usize, B: i32,
+  eps: f32, gscale: f32, logProbs: i32,
+): f64 {
+  if (S == 1) {
+    return xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs);
+  }
+  const tscratch = scratch + (<usize>B * C << 2);
+  let total: f64 = 0;
+  for (let n = 0; n < N; n++) {
+    for (let s0 = 0; s0 < S; s0 += B) {
+      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
+      gather_rows(x + o, scratch, C, S, b);
+      gather_rows(target + o, tscratch, C, S, b);
+      total += xent_prob_rows(
+        scratch, tscratch, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
+        b, C, eps, gscale, logProbs,
+      );
+      if (grad) scatter_rows(scratch, grad + o, C, S, b);
+    }
+  }
+  return total;
+}

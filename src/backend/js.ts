@@ -1,0 +1,99 @@
+// The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
+// It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
+import { IGNORED } from '../problem.ts';
+import type { ClassOp, Kernels, XentJob } from './types.ts';
+
+/** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
+function forEachPosition(N: number, C: number, S: number, fn: (pos: number, base: number) => void): void {
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) fn(n * S + s, n * C * S + s);
+  }
+}
+
+function maxOf(x: Float32Array, base: number, C: number, S: number): number {
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) {
+    const v = x[base + c * S];
+    if (v > m || Number.isNaN(v)) m = v;
+    if (Number.isNaN(m)) return NaN;
+  }
+  return m;
+}
+
+function sumExp(x: Float32Array, base: number, C: number, S: number, shift: number): number {
+  let s = 0;
+  for (let c = 0; c < C; c++) s += Math.exp(x[base + c * S] - shift);
+  return s;
+}
+
+function xent(job: XentJob): number {
+  const { x, N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale } = job;
+  const w = (c: number) => (weight ? weight[c] : 1);
+  let wsum = 0;
+  for (let c = 0; c < C; c++) wsum += w(c);
+  const hot = 1 - eps;
+  const ec = eps / C;
+  let total = 0;
+  forEachPosition(N, C, S, (pos, base) => {
+    const t = index ? index[pos] : 0;
+    if (index && t === IGNORED) {
+      if (loss) loss[pos] = 0;
+      if (grad) for (let c = 0; c < C; c++) grad[base + c * S] = 0;
+      return;
+    }
+    const m = logProbs ? 0 : maxOf(x, base, C, S);
+    const se = logProbs ? 1 : sumExp(x, base, C, S, m);
+    const L = Math.log(se);
+    // q[c]: the coefficient of -logp[c] in this position's loss
+    const q = (c: number) =>
+      index ? w(c) * (ec + (c === t ? hot : 0)) : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);
+    let l = 0;
+    let mass = 0;
+    if (index) {
+      l = -hot * w(t) * (x[base + t * S] - m - L);
+      if (eps > 0) {
+        let smooth = 0;
+        for (let c = 0; c < C; c++) smooth += w(c) * (x[base + c * S] - m - L);
+        l -= ec * smooth;
+      }
+      mass = hot * w(t) + ec * wsum;
+    } else {
+      for (let c = 0; c < C; c++) {
+        const qc = q(c);
+        l -= qc * (x[base + c * S] - m - L);
+        mass += qc;
+      }
+    }
+    if (loss) loss[pos] = l;
+    total += l;
+    if (grad) {
+      const scale = scales ? scales[pos] : gscale;
+      for (let c = 0; c < C; c++) {
+        const i = base + c * S;
+        const softmax = logProbs ? 0 : Math.exp(x[i] - m) / se;
+        grad[i] = scale * (mass * softmax - q(c)); // x[i] is read before grad[i] is written (in-place safe)
+      }
+    }
+  });
+  return total;
+}
+
+function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void {
+  forEachPosition(N, C, S, (pos, base) => {
+    let m = maxOf(x, base, C, S);
+    if (op === 'logsumexp') {
+      // PyTorch shifts by 0 when the max is infinite, so the result is +-inf rather than NaN
+      if (Math.abs(m) === Infinity) m = 0;
+      out[pos] = m + Math.log(sumExp(x, base, C, S, m));
+      return;
+    }
+    const se = sumExp(x, base, C, S, m);
+    const L = Math.log(se);
+    for (let c = 0; c < C; c++) {
+      const i = base + c * S;
+      out[i] = op === 'log_softmax' ? x[i] - m - L : Math.exp(x[i] - m) / se;
+    }
+  });
+}
+
+export const jsKernels: Kernels = { name: 'js', xent, classOp };

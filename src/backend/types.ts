@@ -1,0 +1,38 @@
+// The contract both backends implement. Arrays are plain typed arrays; the wasm backend copies them into
+// its memory, the JS backend works on them directly. Both compute the same math (see assembly/xent.ts).
+
+/** One cross-entropy evaluation over an (N, C, S) layout. */
+export interface XentJob {
+  /** Logits (or log-probabilities when logProbs), N*C*S floats. */
+  x: Float32Array;
+  N: number;
+  C: number;
+  S: number;
+  /** Class indices, one per position, IGNORED (-1) where ignored; or null with prob. */
+  index: Int32Array | null;
+  /** Probability targets laid out like x; or null with index. */
+  prob: Float32Array | null;
+  /** Class weights (length C) or null for all ones. */
+  weight: Float32Array | null;
+  /** Label smoothing in [0, 1]. */
+  eps: number;
+  /** x already holds log-probabilities (nllLoss): no log-softmax, no softmax term in the gradient. */
+  logProbs: boolean;
+  /** Per-position losses are written here when given (N*S floats). */
+  loss: Float32Array | null;
+  /** The gradient is written here when given (N*C*S floats); it may be x itself. */
+  grad: Float32Array | null;
+  /** Gradient scale per position (reduction 'none'), or null to use gscale for every position. */
+  scales: Float32Array | null;
+  gscale: number;
+}
+
+export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
+
+export interface Kernels {
+  readonly name: 'wasm' | 'js';
+  /** Runs a cross-entropy job; returns the sum of the per-position losses (float64). */
+  xent(job: XentJob): number;
+  /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise. */
+  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void;
+}

@@ -1,0 +1,61 @@
+// The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
+import { kernels } from './backend/select.ts';
+import type { XentJob } from './backend/types.ts';
+import { resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
+import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, Target } from './types.ts';
+
+function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
+  return {
+    x: p.data, N: p.N, C: p.C, S: p.S, index: p.index, prob: p.prob, weight: p.weight, eps: p.eps,
+    logProbs, loss: null, grad: null, scales: null, gscale: 1, ...extra,
+  };
+}
+
+/** Runs the job and reduces: per-position losses for 'none', else the sum or the weighted mean, as an
+ *  f32 value (the sum itself is accumulated in float64). A mean over zero weight is NaN, as in PyTorch. */
+function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number | Float32Array {
+  const loss = p.reduction === 'none' ? new Float32Array(p.N * p.S) : null;
+  const total = kernels().xent(job(p, logProbs, { ...extra, loss }));
+  if (loss) return loss;
+  return Math.fround(p.reduction === 'sum' ? total : total / p.denominator);
+}
+
+/**
+ * Cross-entropy between logits and targets, as torch.nn.functional.cross_entropy.
+ *
+ * @param input logits of shape [C], [N, C] or [N, C, d1, ..., dK] (class axis 1, or 0 when unbatched),
+ *   or a flat Float32Array read as [N, options.classes]
+ * @param target class indices (one per position: the input's shape without the class axis) or class
+ *   probabilities ({ data: Float32Array, shape } with the input's shape)
+ * @returns the loss: a number for 'mean' and 'sum', a Float32Array with one value per position for 'none'
+ * @throws {TypeError} an argument of the wrong type, an unknown option or reduction, a non-integer index
+ * @throws {RangeError} a shape or length mismatch, a class index out of range, labelSmoothing outside [0, 1]
+ * @example
+ * crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3) // 142
+ */
+export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
+  return lossOf(resolveProblem(input, target, options, false), false, {});
+}
+
+/**
+ * The loss and its gradient d(loss)/d(input) (scaled by options.gradOutput), from one evaluation.
+ * `grad` is laid out like the input; with `options.out === input.data` it overwrites the logits in place.
+ * Ignored positions get a zero gradient.
+ */
+export function crossEntropyWithGrad(
+  input: Logits, target: Target, options?: CrossEntropyGradOptions,
+): { loss: number | Float32Array; grad: Float32Array } {
+  const p = resolveProblem(input, target, options, true);
+  const { out, gscale, scales } = resolveGradOptions(p, options);
+  const loss = lossOf(p, false, { grad: out, gscale, scales });
+  return { loss, grad: out };
+}
+
+/**
+ * Negative log-likelihood of log-probabilities, as torch.nn.functional.nll_loss: cross-entropy whose input
+ * already is log_softmax(logits). Takes the same targets and options as crossEntropy; with class
+ * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
+ */
+export function nllLoss(logProbs: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
+  return lossOf(resolveProblem(logProbs, target, options, false), true, {});
+}

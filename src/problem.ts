@@ -1,0 +1,235 @@
+// Turns the public (input, target, options) of the cross-entropy family into one validated problem over
+// an (N, C, S) layout, S being the product of the trailing dimensions d1..dK. All checks happen here,
+// before any backend work, so a bad argument never touches the WASM heap.
+import type { CrossEntropyGradOptions, Logits, Reduction, Target } from './types.ts';
+import {
+  checkFloat32Array, checkInteger, checkOptions, checkShape, describe, shapeString,
+} from './check.ts';
+
+/** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
+export const IGNORED = -1;
+
+export interface Layout {
+  data: Float32Array;
+  shape: readonly number[];
+  N: number;
+  C: number;
+  S: number;
+}
+
+export interface Problem extends Layout {
+  /** Normalised class indices, one per position, IGNORED where ignored; null for probability targets. */
+  index: Int32Array | null;
+  /** Probability targets laid out like the input; null for index targets. */
+  prob: Float32Array | null;
+  weight: Float32Array | null;
+  reduction: Reduction;
+  eps: number;
+  /** The mean's divisor: sum of w[t] over non-ignored positions, or the number of positions. */
+  denominator: number;
+}
+
+const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes'] as const;
+const GRAD_KEYS = [...LOSS_KEYS, 'gradOutput', 'out'] as const;
+
+/** Checks a { data: Float32Array, shape } argument (a bare Float32Array reads as 1-D). */
+export function resolveTensor(input: unknown, name: string): { data: Float32Array; shape: readonly number[] } {
+  if (input instanceof Float32Array) return { data: input, shape: [input.length] };
+  if (typeof input !== 'object' || input === null || !('data' in input) || !('shape' in input)) {
+    throw new TypeError(`${name}: expected { data: Float32Array, shape } or a Float32Array, got ${describe(input)}`);
+  }
+  const data = checkFloat32Array(`${name}.data`, input.data);
+  const size = checkShape(`${name}.shape`, input.shape);
+  const shape = input.shape as readonly number[];
+  if (size !== data.length) {
+    throw new RangeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${size}`);
+  }
+  return { data, shape };
+}
+
+/** The (N, C, S) layout of a cross-entropy input: class axis 1, or 0 when the input is 1-D (unbatched). */
+export function resolveInput(input: Logits, classes: unknown, name = 'input'): Layout {
+  if (input instanceof Float32Array) {
+    if (classes === undefined) {
+      throw new TypeError(`${name}: a flat Float32Array needs options.classes (read as [N, classes]); or pass { data, shape }`);
+    }
+    const C = checkInteger('options.classes', classes);
+    if (C < 1) throw new RangeError(`options.classes: expected an integer >= 1, got ${C}`);
+    if (input.length % C !== 0) {
+      throw new RangeError(`${name}: length ${input.length} is not a multiple of options.classes = ${C}`);
+    }
+    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1 };
+  }
+  const { data, shape } = resolveTensor(input, name);
+  if (shape.length === 0) throw new RangeError(`${name}.shape: expected at least 1 dimension (the classes), got []`);
+  const batched = shape.length > 1;
+  const C = batched ? shape[1] : shape[0];
+  if (C < 1) throw new RangeError(`${name}.shape ${shapeString(shape)}: expected at least 1 class, got 0`);
+  if (classes !== undefined && checkInteger('options.classes', classes) !== C) {
+    throw new RangeError(`options.classes = ${classes} does not match the ${C} classes of ${name}.shape ${shapeString(shape)}`);
+  }
+  const N = batched ? shape[0] : 1;
+  const S = batched ? shape.slice(2).reduce((a, b) => a * b, 1) : 1;
+  return { data, shape, N, C, S };
+}
+
+/** The shape of the target positions: the input's shape without the class axis. */
+function positionShape(layout: Layout): number[] {
+  const { shape } = layout;
+  return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
+}
+
+function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
+  return v instanceof Int32Array || v instanceof BigInt64Array || v instanceof Uint8Array || v instanceof Int8Array ||
+    v instanceof Int16Array || v instanceof Uint16Array || v instanceof Uint32Array || v instanceof BigUint64Array ||
+    v instanceof Uint8ClampedArray;
+}
+
+/** Checks every class index and returns them normalised (IGNORED where equal to ignoreIndex). */
+function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i];
+    const v = typeof raw === 'bigint' ? Number(raw) : raw;
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      throw new TypeError(`target[${i}] = ${describe(raw)} is not an integer class index`);
+    }
+    if (v === ignoreIndex) out[i] = IGNORED;
+    else if (v >= 0 && v < C) out[i] = v;
+    else {
+      throw new RangeError(
+        `target[${i}] = ${String(raw)} is out of range for ${C} classes (expected 0 <= t < ${C}, or ignoreIndex ${ignoreIndex})`,
+      );
+    }
+  }
+  return out;
+}
+
+function resolveTarget(
+  target: Target, layout: Layout, ignoreIndex: number,
+): { index: Int32Array | null; prob: Float32Array | null } {
+  const positions = layout.N * layout.S;
+  const want = positionShape(layout);
+  if (typeof target === 'number' || typeof target === 'bigint') {
+    if (positions !== 1) {
+      throw new RangeError(`target: a single class index fits an input with 1 position, but input.shape ${shapeString(layout.shape)} has ${positions}`);
+    }
+    return { index: normaliseIndices([target], layout.C, ignoreIndex), prob: null };
+  }
+  if (Array.isArray(target) || isIntegerArray(target)) {
+    if (target.length !== positions) {
+      throw new RangeError(`target: expected ${positions} class indices (shape ${shapeString(want)}), got ${target.length}`);
+    }
+    return { index: normaliseIndices(target, layout.C, ignoreIndex), prob: null };
+  }
+  if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
+    const size = checkShape('target.shape', target.shape);
+    if (size !== target.data.length) {
+      throw new RangeError(`target.data has ${target.data.length} elements but target.shape ${shapeString(target.shape)} needs ${size}`);
+    }
+    if (target.data instanceof Float32Array) {
+      if (!sameShape(target.shape, layout.shape)) {
+        throw new RangeError(
+          `target: probability targets must have the input's shape ${shapeString(layout.shape)}, got ${shapeString(target.shape)}`,
+        );
+      }
+      return { index: null, prob: target.data };
+    }
+    if (isIntegerArray(target.data)) {
+      if (!sameShape(target.shape, want)) {
+        throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(target.shape)}`);
+      }
+      return { index: normaliseIndices(target.data, layout.C, ignoreIndex), prob: null };
+    }
+    throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(target.data)}`);
+  }
+  throw new TypeError(
+    `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
+  );
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function resolveWeight(weight: unknown, C: number): Float32Array | null {
+  if (weight === undefined || weight === null) return null;
+  let w: Float32Array;
+  if (weight instanceof Float32Array) w = weight;
+  else if (weight instanceof Float64Array || (Array.isArray(weight) && weight.every((v) => typeof v === 'number'))) {
+    w = Float32Array.from(weight as ArrayLike<number>);
+  } else {
+    throw new TypeError(`options.weight: expected a Float32Array (or number[]) of length ${C}, got ${describe(weight)}`);
+  }
+  if (w.length !== C) throw new RangeError(`options.weight: expected length ${C} (one per class), got ${w.length}`);
+  return w;
+}
+
+export function resolveReduction(v: unknown): Reduction {
+  if (v === undefined) return 'mean';
+  if (v === 'mean' || v === 'sum' || v === 'none') return v;
+  throw new TypeError(`options.reduction: expected 'mean', 'sum' or 'none', got ${describe(v)}`);
+}
+
+function resolveSmoothing(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
+  if (v < 0 || v > 1) throw new RangeError(`options.labelSmoothing: expected a number in [0, 1], got ${v}`);
+  return v;
+}
+
+function denominatorOf(index: Int32Array | null, weight: Float32Array | null, positions: number): number {
+  if (!index) return positions;
+  let d = 0;
+  for (let i = 0; i < index.length; i++) {
+    const t = index[i];
+    if (t !== IGNORED) d += weight ? weight[t] : 1;
+  }
+  return d;
+}
+
+/** Validates and normalises the arguments of crossEntropy / nllLoss (grad = false) or crossEntropyWithGrad. */
+export function resolveProblem(input: Logits, target: Target, options: unknown, grad: boolean): Problem {
+  const opts = checkOptions(options, grad ? GRAD_KEYS : LOSS_KEYS);
+  const layout = resolveInput(input, opts.classes);
+  const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
+  const reduction = resolveReduction(opts.reduction);
+  const eps = resolveSmoothing(opts.labelSmoothing);
+  const weight = resolveWeight(opts.weight, layout.C);
+  const { index, prob } = resolveTarget(target, layout, ignoreIndex);
+  const denominator = denominatorOf(index, weight, layout.N * layout.S);
+  return { ...layout, index, prob, weight, reduction, eps, denominator };
+}
+
+/** The gradient buffer and the per-position scale of crossEntropyWithGrad. */
+export function resolveGradOptions(
+  problem: Problem, options: CrossEntropyGradOptions | undefined,
+): { out: Float32Array; gscale: number; scales: Float32Array | null } {
+  const { gradOutput = 1, out } = options ?? {};
+  const positions = problem.N * problem.S;
+  let gscale = 1;
+  let scales: Float32Array | null = null;
+  if (problem.reduction === 'none') {
+    if (gradOutput instanceof Float32Array) {
+      if (gradOutput.length !== positions) {
+        throw new RangeError(`options.gradOutput: expected ${positions} values (one per position), got ${gradOutput.length}`);
+      }
+      scales = gradOutput;
+    } else if (typeof gradOutput === 'number') gscale = gradOutput;
+    else throw new TypeError(`options.gradOutput: expected a Float32Array or a number, got ${describe(gradOutput)}`);
+  } else {
+    if (typeof gradOutput !== 'number') {
+      throw new TypeError(`options.gradOutput: expected a number for reduction '${problem.reduction}', got ${describe(gradOutput)}`);
+    }
+    gscale = problem.reduction === 'mean' ? gradOutput / problem.denominator : gradOutput;
+  }
+  let dest: Float32Array;
+  if (out === undefined) dest = new Float32Array(problem.data.length);
+  else {
+    dest = checkFloat32Array('options.out', out);
+    if (dest.length !== problem.data.length) {
+      throw new RangeError(`options.out: expected length ${problem.data.length} (the input's), got ${dest.length}`);
+    }
+  }
+  return { out: dest, gscale, scales };
+}

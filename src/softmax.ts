@@ -1,0 +1,46 @@
+// logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
+import { kernels } from './backend/select.ts';
+import type { ClassOp } from './backend/types.ts';
+import { checkInteger, checkOptions, shapeString } from './check.ts';
+import { resolveTensor } from './problem.ts';
+import type { SoftmaxOptions, Tensor } from './types.ts';
+
+function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOptions | undefined): Float32Array {
+  const opts = checkOptions(options, ['dim']);
+  const { data, shape } = resolveTensor(input, 'input');
+  const rank = shape.length;
+  if (rank === 0) throw new RangeError(`input.shape: expected at least 1 dimension, got []`);
+  const dim = opts.dim === undefined ? -1 : checkInteger('options.dim', opts.dim);
+  if (dim < -rank || dim >= rank) {
+    throw new RangeError(`options.dim: expected an integer in [${-rank}, ${rank - 1}] for shape ${shapeString(shape)}, got ${dim}`);
+  }
+  const d = dim < 0 ? dim + rank : dim;
+  const N = shape.slice(0, d).reduce((a, b) => a * b, 1);
+  const C = shape[d];
+  const S = shape.slice(d + 1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(op === 'logsumexp' ? N * S : data.length);
+  if (C === 0) return out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
+  kernels().classOp(op, data, N, C, S, out);
+  return out;
+}
+
+/**
+ * log_softmax(x) = x - logsumexp(x) along options.dim (default: the last axis), computed in log space so
+ * that it stays finite where log(softmax(x)) underflows to -inf. Returns a Float32Array shaped like input.
+ */
+export function logSoftmax(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
+  return classOp('log_softmax', input, options);
+}
+
+/** softmax(x) = exp(x - max) / sum(exp(x - max)) along options.dim (default: the last axis). */
+export function softmax(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
+  return classOp('softmax', input, options);
+}
+
+/**
+ * log(sum(exp(x))) along options.dim (default: the last axis), with the max subtracted first. Returns a
+ * Float32Array shaped like input without that axis. Like torch.logsumexp, an infinite max gives +-inf.
+ */
+export function logSumExp(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
+  return classOp('logsumexp', input, options);
+}
