@@ -1,6 +1,18 @@
 // Reductions and element maps over one contiguous row of C floats. Each walks the row with f32x4 and
 // finishes the C % 4 tail with the scalar twins of the same vector math.
+//
+// Sums run in blocks of BLOCK floats: f32x4 lanes within a block, then the block's total is added in f64.
+// Rounding error then grows with the block length, not with C (at C = 32000 this cuts the worst relative
+// error of a sum from about 3e-6 to about 3e-7) for one horizontal add per block.
 import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
+
+const BLOCK = 256;
+
+/** End of the vector block starting at i: at most BLOCK floats, and only whole f32x4 lanes. */
+// @ts-ignore: decorator
+@inline function block_end(i: i32, C: i32): i32 {
+  return min(i + BLOCK, C & ~3);
+}
 
 /** max over the row; NaN anywhere gives NaN. */
 // @ts-ignore: decorator
@@ -17,12 +29,17 @@ import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
 // @ts-ignore: decorator
 @inline export function row_sumexp(p: usize, C: i32, shift: f32): f32 {
   const sv = f32x4.splat(shift);
-  let acc = f32x4.splat(0);
+  let s: f64 = 0;
   let i = 0;
-  for (; i + 4 <= C; i += 4) acc = f32x4.add(acc, exp_f32x4(f32x4.sub(v128.load(p + (<usize>i << 2)), sv)));
-  let s = hsum_f32x4(acc);
+  while (i + 4 <= C) {
+    let acc = f32x4.splat(0);
+    for (const end = block_end(i, C); i < end; i += 4) {
+      acc = f32x4.add(acc, exp_f32x4(f32x4.sub(v128.load(p + (<usize>i << 2)), sv)));
+    }
+    s += hsum_f32x4(acc);
+  }
   for (; i < C; i++) s += exp_f32(load<f32>(p + (<usize>i << 2)) - shift);
-  return s;
+  return <f32>s;
 }
 
 /** sum of w[c] * (x[c] - shift): the label-smoothing term. Products are formed one by one, so a zero
@@ -30,15 +47,18 @@ import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
 // @ts-ignore: decorator
 @inline export function row_wdot(p: usize, w: usize, C: i32, shift: f32): f32 {
   const sv = f32x4.splat(shift);
-  let acc = f32x4.splat(0);
+  let s: f64 = 0;
   let i = 0;
-  for (; i + 4 <= C; i += 4) {
-    const o = <usize>i << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.sub(v128.load(p + o), sv)));
+  while (i + 4 <= C) {
+    let acc = f32x4.splat(0);
+    for (const end = block_end(i, C); i < end; i += 4) {
+      const o = <usize>i << 2;
+      acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.sub(v128.load(p + o), sv)));
+    }
+    s += hsum_f32x4(acc);
   }
-  let s = hsum_f32x4(acc);
   for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (load<f32>(p + (<usize>i << 2)) - shift);
-  return s;
+  return <f32>s;
 }
 
 /** sum of w[c] * (a * t[c] + b) * (x[c] - shift): the probability-target term with smoothed targets
@@ -46,34 +66,40 @@ import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
 // @ts-ignore: decorator
 @inline export function row_tdot(p: usize, t: usize, w: usize, C: i32, shift: f32, a: f32, b: f32): f32 {
   const sv = f32x4.splat(shift), av = f32x4.splat(a), bv = f32x4.splat(b);
-  let acc = f32x4.splat(0);
+  let s: f64 = 0;
   let i = 0;
-  for (; i + 4 <= C; i += 4) {
-    const o = <usize>i << 2;
-    const wt = f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv));
-    acc = f32x4.add(acc, f32x4.mul(wt, f32x4.sub(v128.load(p + o), sv)));
+  while (i + 4 <= C) {
+    let acc = f32x4.splat(0);
+    for (const end = block_end(i, C); i < end; i += 4) {
+      const o = <usize>i << 2;
+      const wt = f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv));
+      acc = f32x4.add(acc, f32x4.mul(wt, f32x4.sub(v128.load(p + o), sv)));
+    }
+    s += hsum_f32x4(acc);
   }
-  let s = hsum_f32x4(acc);
   for (; i < C; i++) {
     const o = <usize>i << 2;
     s += load<f32>(w + o) * (a * load<f32>(t + o) + b) * (load<f32>(p + o) - shift);
   }
-  return s;
+  return <f32>s;
 }
 
 /** sum of w[c] * (a * t[c] + b): the total weighted target mass. */
 // @ts-ignore: decorator
 @inline export function row_tmass(t: usize, w: usize, C: i32, a: f32, b: f32): f32 {
   const av = f32x4.splat(a), bv = f32x4.splat(b);
-  let acc = f32x4.splat(0);
+  let s: f64 = 0;
   let i = 0;
-  for (; i + 4 <= C; i += 4) {
-    const o = <usize>i << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
+  while (i + 4 <= C) {
+    let acc = f32x4.splat(0);
+    for (const end = block_end(i, C); i < end; i += 4) {
+      const o = <usize>i << 2;
+      acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
+    }
+    s += hsum_f32x4(acc);
   }
-  let s = hsum_f32x4(acc);
   for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (a * load<f32>(t + (<usize>i << 2)) + b);
-  return s;
+  return <f32>s;
 }
 
 /** out[c] = k * exp(x[c] - shift) - q[c], with q[c] = w[c] * (a * t[c] + b) when t != 0, else w[c] * b.
@@ -106,8 +132,11 @@ import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
   }
 }
 
-/** out[c] = 0. */
+/** out[c] = v. */
 // @ts-ignore: decorator
-@inline export function row_zero(out: usize, C: i32): void {
-  memory.fill(out, 0, <usize>C << 2);
+@inline export function row_fill(out: usize, C: i32, v: f32): void {
+  const vv = f32x4.splat(v);
+  let i = 0;
+  for (; i + 4 <= C; i += 4) v128.store(out + (<usize>i << 2), vv);
+  for (; i < C; i++) store<f32>(out + (<usize>i << 2), v);
 }

@@ -10,9 +10,10 @@
 //
 // Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
-// per-position losses. Ignored positions have loss 0 and gradient 0.
+// per-position losses. Ignored positions have loss 0 and gradient 0 (NaN if
+// their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { log_f32 } from "./vmath";
-import { row_max, row_sumexp, row_wdot, row_tdot, row_tmass, row_grad, row_neg_target, row_zero } from "./rows";
+import { row_max, row_sumexp, row_wdot, row_tdot, row_tmass, row_grad, row_neg_target, row_fill } from "./rows";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 
 function xent_index_rows(
@@ -25,12 +26,14 @@ function xent_index_rows(
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
     const t = load<i32>(target + (<usize>r << 2));
+    const p = x + o;
     if (t == ignoreIndex) {
       if (loss) store<f32>(loss + (<usize>r << 2), 0);
-      if (grad) row_zero(grad + o, C);
+      // PyTorch's log_softmax backward leaves exp(logp) * 0 here: 0, or NaN if logp is NaN (the row holds
+      // a NaN or +inf, or is all -inf, exactly when its max is not finite)
+      if (grad) row_fill(grad + o, C, isFinite(row_max(p, C)) ? 0 : NaN);
       continue;
     }
-    const p = x + o;
     const wt = load<f32>(weight + (<usize>t << 2));
     const xt = load<f32>(p + (<usize>t << 2));
     let m: f32 = 0, se: f32 = 1, L: f32 = 0;

@@ -12,12 +12,15 @@ function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
 }
 
 /** Runs the job and reduces: per-position losses for 'none', else the sum or the weighted mean, as an
- *  f32 value (the sum itself is accumulated in float64). A mean over zero weight is NaN, as in PyTorch. */
+ *  f32 value (the sum itself is accumulated in float64). A mean over zero total weight is NaN. */
 function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number | Float32Array {
   const loss = p.reduction === 'none' ? new Float32Array(p.N * p.S) : null;
   const total = kernels().xent(job(p, logProbs, { ...extra, loss }));
   if (loss) return loss;
-  return Math.fround(p.reduction === 'sum' ? total : total / p.denominator);
+  if (p.reduction === 'sum') return Math.fround(total);
+  // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
+  // smoothing sum alone would give inf
+  return p.denominator === 0 ? NaN : Math.fround(total / p.denominator);
 }
 
 /**

@@ -221,7 +221,9 @@ export function resolveGradOptions(
     if (typeof gradOutput !== 'number') {
       throw new TypeError(`options.gradOutput: expected a number for reduction '${problem.reduction}', got ${describe(gradOutput)}`);
     }
-    gscale = problem.reduction === 'mean' ? gradOutput / problem.denominator : gradOutput;
+    // a mean over zero total weight is NaN, and so is its gradient on every non-ignored position (PyTorch)
+    if (problem.reduction === 'sum') gscale = gradOutput;
+    else gscale = problem.denominator === 0 ? NaN : gradOutput / problem.denominator;
   }
   let dest: Float32Array;
   if (out === undefined) dest = new Float32Array(problem.data.length);

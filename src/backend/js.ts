@@ -38,7 +38,11 @@ function xent(job: XentJob): number {
     const t = index ? index[pos] : 0;
     if (index && t === IGNORED) {
       if (loss) loss[pos] = 0;
-      if (grad) for (let c = 0; c < C; c++) grad[base + c * S] = 0;
+      if (grad) {
+        // PyTorch's log_softmax backward leaves exp(logp) * 0: NaN where the row's max is not finite
+        const g = Number.isFinite(maxOf(x, base, C, S)) ? 0 : NaN;
+        for (let c = 0; c < C; c++) grad[base + c * S] = g;
+      }
       return;
     }
     const m = logProbs ? 0 : maxOf(x, base, C, S);
