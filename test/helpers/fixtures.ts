@@ -6,8 +6,12 @@
  * Arrays stored once in the file's `shared` table (`{ref}`) are resolved transparently, and each
  * case receives its own copy, so tests may mutate the arrays they get.  Results are memoised per
  * fixture file.
+ *
+ * The JSON files are imported as modules (vite turns them into `JSON.parse` modules), so the same loader
+ * runs under Node and in a browser (vitest browser mode), with no file-system access.
  */
-import { readFileSync } from 'node:fs';
+import torchSmall from '../fixtures/torch-small.json';
+import torchLarge from '../fixtures/torch-large.json';
 
 export type FixtureName = 'torch-small' | 'torch-large';
 export type FixtureOp = 'cross_entropy' | 'nll_loss' | 'log_softmax' | 'softmax' | 'logsumexp';
@@ -128,14 +132,15 @@ function resolve(raw: RawArray, shared: Shared, where: string): EncodedArray {
 }
 
 function decodeBytes(enc: EncodedArray, bytesPerElement: number, where: string): ArrayBuffer {
-  const bytes = Buffer.from(enc.b64, 'base64');
-  if (bytes.byteLength % bytesPerElement !== 0) {
-    throw new Error(`fixture ${where}: ${bytes.byteLength} bytes is not a whole number of ${enc.dtype}`);
+  // atob (Node >= 16 and browsers) rather than Buffer, so this runs in a browser too; it throws on
+  // malformed base64. Each array gets its own fresh (hence 8-byte aligned) ArrayBuffer.
+  const bin = atob(enc.b64);
+  if (bin.length % bytesPerElement !== 0) {
+    throw new Error(`fixture ${where}: ${bin.length} bytes is not a whole number of ${enc.dtype}`);
   }
-  // Copy into a fresh ArrayBuffer: Buffer's pooled memory is not necessarily 8-byte aligned.
-  const buffer = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(bytes);
-  return buffer;
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes.buffer;
 }
 
 function expectDtype(enc: EncodedArray, allowed: readonly Dtype[], where: string): void {
@@ -220,14 +225,14 @@ interface LoadedFile {
 }
 
 const cache = new Map<FixtureName, LoadedFile>();
+const FILES: Record<FixtureName, unknown> = { 'torch-small': torchSmall, 'torch-large': torchLarge };
 
 function load(name: FixtureName): LoadedFile {
   const cached = cache.get(name);
   if (cached !== undefined) return cached;
   if (!LITTLE_ENDIAN) throw new Error('fixtures store little-endian bytes; big-endian hosts are not supported');
 
-  const text = readFileSync(new URL('../fixtures/' + name + '.json', import.meta.url), 'utf8');
-  const file = JSON.parse(text) as RawFile;
+  const file = FILES[name] as RawFile;
   const shared = file.shared ?? {};
   const loaded = { torch: file.torch, cases: file.cases.map((raw) => decodeCase(raw, shared)) };
   cache.set(name, loaded);

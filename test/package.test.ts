@@ -1,0 +1,168 @@
+// The npm package as a user gets it: `npm pack` holds only what users need, the tarball installs offline
+// into a fresh project (no dependencies to fetch), imports from Node as `xent`, and its .d.ts compile in a
+// strict TypeScript consumer. Node only; it runs in `npm test` because it takes about 3 s (the tarball has
+// no dependencies, so nothing needs the registry). Uses the dist/ that `npm test`'s pretest just built.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as source from '../src/index.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TSC = join(ROOT, 'node_modules', '.bin', 'tsc');
+
+/** What the package must export: the sources' exports (test/api.test.ts pins that list). */
+const PUBLIC = Object.keys(source).sort();
+
+interface PackResult {
+  filename: string;
+  files: { path: string }[];
+}
+
+let dir: string;
+let project: string;
+let packed: PackResult;
+
+function run(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout ?? ''}${err.stderr ?? ''}\n${err.message}`);
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'xent-pack-'));
+  project = join(dir, 'consumer');
+  const out = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT);
+  packed = (JSON.parse(out) as PackResult[])[0];
+  run('mkdir', ['-p', project], dir);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  // --offline: the install must not need the registry (zero runtime dependencies)
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed.filename)], project);
+}, 60_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the npm package', () => {
+  it('contains only dist (.js and .d.ts), README.md, LICENSE and package.json', () => {
+    const paths = packed.files.map((f) => f.path).sort();
+    const other = paths.filter((p) => !/^dist\/.+\.(js|d\.ts)$/.test(p));
+    expect(other).toEqual(['LICENSE', 'README.md', 'package.json']);
+    expect(paths).toContain('dist/index.js');
+    expect(paths).toContain('dist/index.d.ts');
+    expect(paths).toContain('dist/wasm/xent.generated.js'); // the embedded module: no .wasm file to ship
+    for (const js of paths.filter((p) => p.endsWith('.js'))) expect(paths, js).toContain(js.replace(/\.js$/, '.d.ts'));
+  });
+
+  it('has zero runtime dependencies; the library imports nothing but its own files', () => {
+    const pkg = join(project, 'node_modules/xent');
+    const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+    for (const key of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies']) {
+      expect(manifest[key], key).toBeUndefined();
+    }
+    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
+    expect(Object.keys(lock.packages).sort()).toEqual(['', 'node_modules/xent']);
+    const importsOf = (path: string) => {
+      const code = readFileSync(join(pkg, path), 'utf8');
+      return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    };
+    // everything reachable from the entry point (what a browser loads) imports only relative files
+    const seen = new Set<string>();
+    const walk = (path: string) => {
+      if (seen.has(path)) return;
+      seen.add(path);
+      for (const s of importsOf(path)) {
+        expect(s, `${path} imports ${s}`).toMatch(/^\.\.?\//);
+        walk(join(dirname(path), s).replace(/\\/g, '/'));
+      }
+    };
+    walk(manifest.exports['.'].default.replace(/^\.\//, ''));
+    expect(seen.size).toBeGreaterThan(5);
+    // any other file (a CLI) may add Node's built-ins, nothing else
+    for (const { path } of packed.files.filter((f) => f.path.endsWith('.js'))) {
+      for (const s of importsOf(path)) expect(s, `${path} imports ${s}`).toMatch(/^(\.\.?\/|node:)/);
+    }
+  });
+
+  it('installs into a fresh project and imports from Node as `xent`', () => {
+    writeFileSync(join(project, 'consumer.mjs'), `
+      import * as xent from 'xent';
+      const backend = await xent.init();
+      const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };
+      const { loss, grad } = xent.crossEntropyWithGrad(x, 3);
+      xent.setBackend('js');
+      const js = xent.crossEntropy(x, 3);
+      console.log(JSON.stringify({
+        exports: Object.keys(xent).sort(), backend, loss, grad: Array.from(grad), js,
+        resolved: import.meta.resolve('xent'),
+      }));
+    `);
+    const got = JSON.parse(run(process.execPath, ['consumer.mjs'], project));
+    expect(got.exports).toEqual(PUBLIC);
+    expect(got.backend).toBe('wasm');
+    expect(got.loss).toBe(142);
+    expect(got.js).toBe(142);
+    expect(got.grad[3]).toBe(-1);
+    expect(got.resolved).toMatch(/\/consumer\/node_modules\/xent\/dist\/index\.js$/);
+  });
+
+  const consumerTs = `
+    import {
+      crossEntropy, crossEntropyWithGrad, getBackend, getBackendInfo, init, logSoftmax, logSumExp, nllLoss,
+      setBackend, setWasmMemoryLimit, softmax,
+      type BackendInfo, type BackendName, type CrossEntropyOptions, type Logits, type Target,
+    } from 'xent';
+
+    const x: Logits = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };
+    const target: Target = 3;
+    const options: CrossEntropyOptions = { reduction: 'mean', labelSmoothing: 0.1, ignoreIndex: -100 };
+    const loss: number | Float32Array = crossEntropy(x, target, options);
+    const withGrad: { loss: number | Float32Array; grad: Float32Array } = crossEntropyWithGrad(x, 3, { out: new Float32Array(5) });
+    const nll: number | Float32Array = nllLoss(logSoftmax(x), [3]);
+    const outs: Float32Array[] = [logSoftmax(x, { dim: 0 }), softmax(x), logSumExp(x)];
+    const ready: Promise<BackendName> = init();
+    const name: 'wasm' | 'js' = getBackend();
+    const info: BackendInfo = getBackendInfo();
+    const why: string | undefined = info.wasmUnavailable;
+    setBackend('auto');
+    setWasmMemoryLimit(64 * 2 ** 20);
+    // @ts-expect-error not a backend
+    setBackend('gpu');
+    // @ts-expect-error not a reduction
+    crossEntropy(x, 3, { reduction: 'avg' });
+    // @ts-expect-error logits must be float32
+    crossEntropy({ data: [1, 2, 3], shape: [3] }, 0);
+    export { loss, withGrad, nll, outs, ready, name, why };
+  `;
+
+  function compile(lib: string[], types: string[]): void {
+    writeFileSync(join(project, 'consumer.ts'), consumerTs);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+        lib, types, typeRoots: [join(ROOT, 'node_modules/@types')],
+        skipLibCheck: false, // check xent's .d.ts themselves
+        exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true,
+        noImplicitOverride: true, noPropertyAccessFromIndexSignature: true,
+      },
+      files: ['consumer.ts'],
+    }));
+    run(TSC, ['-p', 'tsconfig.json'], project);
+  }
+
+  it('its .d.ts compile in a strict TypeScript project (browser libs)', () => {
+    compile(['es2022', 'dom'], []);
+  });
+
+  // The internal wasm backend class is stripped from the .d.ts (@internal + stripInternal): its constructor
+  // takes a WebAssembly.Instance, a namespace neither lib es2022 nor @types/node declares.
+  it('its .d.ts compile in a strict Node-only project (lib es2022 + @types/node)', () => {
+    compile(['es2022'], ['node']);
+  });
+});
