@@ -38,6 +38,11 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** The number of classes, required when `input` is a flat Float32Array (read as [N, classes]). */
   classes?: number;
+  /** Run diagnose() on the arguments first. 'off' (default): nothing, no cost. 'warn': its warnings and
+   *  errors go to the diagnostics handler (setDiagnosticsHandler; console.warn by default), each code once
+   *  until the handler is reset, then the call proceeds as with 'off'. 'throw': warnings as with 'warn',
+   *  and any finding of severity 'error' throws an XentCheckError (a RangeError) before any work. */
+  check?: CheckMode;
 }
 
 export interface CrossEntropyGradOptions extends CrossEntropyOptions {
@@ -55,3 +60,43 @@ export interface SoftmaxOptions {
 }
 
 export type BackendName = 'wasm' | 'js';
+
+/** The `check` option of the cross-entropy family. */
+export type CheckMode = 'off' | 'warn' | 'throw';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** What diagnose() can report (README: "My loss is NaN / zero / not going down"). */
+export type FindingCode =
+  | 'probabilities-as-logits' | 'log-probabilities-as-logits' | 'logits-as-log-probabilities'
+  | 'constant-logits' | 'non-finite-logits' | 'extreme-logits' | 'underflowing-target' | 'saturated-rows'
+  | 'one-hot-target' | 'target-out-of-range' | 'target-not-integer' | 'target-type' | 'target-shape'
+  | 'probability-target-not-normalized' | 'all-targets-ignored' | 'empty-batch' | 'single-class'
+  | 'non-positive-weight';
+
+/** One problem diagnose() found. */
+export interface Finding {
+  code: FindingCode;
+  /** 'error': the loss is wrong, NaN or refused; 'warning': probably a mistake; 'info': worth knowing. */
+  severity: Severity;
+  /** Plain words: what was seen, what it does to the loss, what to do. */
+  message: string;
+  /** How many offending elements, rows or classes there are in all. */
+  count: number;
+  /** The first few (at most 5) of them: positions (n*S + s, an index into the target or a 'none' loss)
+   *  for row findings, flat indices into input.data for non-finite-logits, class indices for
+   *  non-positive-weight. */
+  positions: number[];
+  /** The offending values at `positions`, where the finding is about values (target-out-of-range,
+   *  target-not-integer, non-finite-logits, non-positive-weight). */
+  values?: number[];
+}
+
+/** The options of diagnose(): those of crossEntropyWithGrad (gradOutput and out are accepted and
+ *  ignored), plus `logProbs: true` to check the arguments of nllLoss (input = log-probabilities). */
+export interface DiagnoseOptions extends CrossEntropyGradOptions {
+  logProbs?: boolean;
+}
+
+/** Receives the findings of the `check: 'warn' | 'throw'` option. */
+export type DiagnosticsHandler = (finding: Finding) => void;
