@@ -1,10 +1,11 @@
-// Reductions and element maps over one contiguous row of C floats. Each walks the row with f32x4 and
-// finishes the C % 4 tail with the scalar twins of the same vector math.
+// Simple passes over one contiguous row of C floats, for the paths that need no exponentials: the
+// NaN-propagating max, nllLoss's weighted sums and gradient, fills. Each walks the row with f32x4 and
+// finishes the C % 4 tail in scalar code.
 //
 // Sums run in blocks of BLOCK floats: f32x4 lanes within a block, then the block's total is added in f64.
 // Rounding error then grows with the block length, not with C (at C = 32000 this cuts the worst relative
 // error of a sum from about 3e-6 to about 3e-7) for one horizontal add per block.
-import { exp_f32, exp_f32x4, hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
+import { hmax_f32x4, hsum_f32x4, max_f32 } from "./vmath";
 
 const BLOCK = 256;
 
@@ -23,23 +24,6 @@ const BLOCK = 256;
   let m = hmax_f32x4(acc);
   for (; i < C; i++) m = max_f32(m, load<f32>(p + (<usize>i << 2)));
   return m;
-}
-
-/** sum of exp(x - shift) over the row. */
-// @ts-ignore: decorator
-@inline export function row_sumexp(p: usize, C: i32, shift: f32): f32 {
-  const sv = f32x4.splat(shift);
-  let s: f64 = 0;
-  let i = 0;
-  while (i + 4 <= C) {
-    let acc = f32x4.splat(0);
-    for (const end = block_end(i, C); i < end; i += 4) {
-      acc = f32x4.add(acc, exp_f32x4(f32x4.sub(v128.load(p + (<usize>i << 2)), sv)));
-    }
-    s += hsum_f32x4(acc);
-  }
-  for (; i < C; i++) s += exp_f32(load<f32>(p + (<usize>i << 2)) - shift);
-  return <f32>s;
 }
 
 /** sum of w[c] * (x[c] - shift): the label-smoothing term. Products are formed one by one, so a zero
@@ -100,25 +84,6 @@ const BLOCK = 256;
   }
   for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (a * load<f32>(t + (<usize>i << 2)) + b);
   return <f32>s;
-}
-
-/** out[c] = k * exp(x[c] - shift) - q[c], with q[c] = w[c] * (a * t[c] + b) when t != 0, else w[c] * b.
- *  This is the softmax-minus-target gradient; out may equal p (each element is read before it is written). */
-// @ts-ignore: decorator
-@inline export function row_grad(p: usize, out: usize, t: usize, w: usize, C: i32, shift: f32, k: f32, a: f32, b: f32): void {
-  const sv = f32x4.splat(shift), kv = f32x4.splat(k), av = f32x4.splat(a), bv = f32x4.splat(b);
-  let i = 0;
-  for (; i + 4 <= C; i += 4) {
-    const o = <usize>i << 2;
-    const tq = t ? f32x4.add(f32x4.mul(av, v128.load(t + o)), bv) : bv;
-    const q = f32x4.mul(v128.load(w + o), tq);
-    v128.store(out + o, f32x4.sub(f32x4.mul(kv, exp_f32x4(f32x4.sub(v128.load(p + o), sv))), q));
-  }
-  for (; i < C; i++) {
-    const o = <usize>i << 2;
-    const tq = t ? a * load<f32>(t + o) + b : b;
-    store<f32>(out + o, k * exp_f32(load<f32>(p + o) - shift) - load<f32>(w + o) * tq);
-  }
 }
 
 /** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0): the gradient when the input is already

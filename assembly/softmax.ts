@@ -1,34 +1,42 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
-import { log_f32, exp_f32x4, exp_f32 } from "./vmath";
-import { row_max, row_sumexp } from "./rows";
+import { row_max } from "./rows";
+import { row_blocks, combine, row_scale_blocks, row_M, row_se, Sums, store_part } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
+import { GROUP, leave, left, take_logs, logged, finish } from "./group";
 
 // NaN rules follow PyTorch: log_softmax/softmax subtract the row max, so a +inf entry or an all -inf
-// row gives NaN; logsumexp shifts by 0 when the max is infinite, so it returns +inf or -inf instead.
+// row gives NaN; logsumexp treats an infinite max as the answer (+inf or -inf) unless the row holds NaN.
 
 function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
-  for (let r = 0; r < R; r++) {
-    const p = x + (<usize>r * C << 2);
-    let m = row_max(p, C);
-    if (Mathf.abs(m) == Infinity) m = 0;
-    store<f32>(out + (<usize>r << 2), m + log_f32(row_sumexp(p, C, m)));
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
+    const n = min(GROUP, R - r0);
+    for (let j = 0; j < n; j++) {
+      const p = x + (<usize>(r0 + j) * C << 2);
+      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      const M = row_M;
+      // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
+      if (isFinite(M)) leave(j, M, 1, row_se);
+      else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 1);
+    }
+    finish(n, out + (<usize>r0 << 2));
   }
 }
 
 function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
-  for (let r = 0; r < R; r++) {
-    const o = <usize>r * C << 2;
-    const m = row_max(x + o, C);
-    const L = log_f32(row_sumexp(x + o, C, m));
-    const mv = f32x4.splat(m), lv = f32x4.splat(L);
-    let i = 0;
-    for (; i + 4 <= C; i += 4) {
-      const e = o + (<usize>i << 2);
-      v128.store(out + e, f32x4.sub(f32x4.sub(v128.load(x + e), mv), lv));
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
+    const n = min(GROUP, R - r0);
+    for (let j = 0; j < n; j++) {
+      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      leave(j, row_M, 0, row_se); // a = M for the output pass below
     }
-    for (; i < C; i++) {
-      const e = o + (<usize>i << 2);
-      store<f32>(out + e, (load<f32>(x + e) - m) - L);
+    take_logs();
+    for (let j = 0; j < n; j++) {
+      const o = <usize>(r0 + j) * C << 2;
+      const mv = f32x4.splat(<f32>left(j)), lv = f32x4.splat(logged(j));
+      for (let i = 0; i < C; i += 4) {
+        const e = o + (<usize>i << 2);
+        store_part(out + e, f32x4.sub(f32x4.sub(v128.load(x + e), mv), lv), min(4, C - i));
+      }
     }
   }
 }
@@ -36,18 +44,8 @@ function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
 function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
-    const m = row_max(x + o, C);
-    const inv: f32 = 1 / row_sumexp(x + o, C, m);
-    const mv = f32x4.splat(m), iv = f32x4.splat(inv);
-    let i = 0;
-    for (; i + 4 <= C; i += 4) {
-      const e = o + (<usize>i << 2);
-      v128.store(out + e, f32x4.mul(exp_f32x4(f32x4.sub(v128.load(x + e), mv)), iv));
-    }
-    for (; i < C; i++) {
-      const e = o + (<usize>i << 2);
-      store<f32>(out + e, exp_f32(load<f32>(x + e) - m) * inv);
-    }
+    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+    row_scale_blocks(out + o, out + o, C, 1 / row_se);
   }
 }
 

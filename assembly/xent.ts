@@ -12,9 +12,10 @@
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
 // per-position losses. Ignored positions have loss 0 and gradient 0 (NaN if
 // their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
-import { log_f32 } from "./vmath";
-import { row_max, row_sumexp, row_wdot, row_tdot, row_tmass, row_grad, row_neg_target, row_fill } from "./rows";
+import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
+import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
+import { GROUP, leave, finish } from "./group";
 
 function xent_index_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
@@ -23,38 +24,44 @@ function xent_index_rows(
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   let total: f64 = 0;
-  for (let r = 0; r < R; r++) {
-    const o = <usize>r * C << 2;
-    const t = load<i32>(target + (<usize>r << 2));
-    const p = x + o;
-    if (t == ignoreIndex) {
-      if (loss) store<f32>(loss + (<usize>r << 2), 0);
-      // PyTorch's log_softmax backward leaves exp(logp) * 0 here: 0, or NaN if logp is NaN (the row holds
-      // a NaN or +inf, or is all -inf, exactly when its max is not finite)
-      if (grad) row_fill(grad + o, C, isFinite(row_max(p, C)) ? 0 : NaN);
-      continue;
-    }
-    const wt = load<f32>(weight + (<usize>t << 2));
-    const xt = load<f32>(p + (<usize>t << 2));
-    let m: f32 = 0, se: f32 = 1, L: f32 = 0;
-    if (!logProbs) {
-      m = row_max(p, C);
-      se = row_sumexp(p, C, m);
-      L = log_f32(se);
-    }
-    let l: f64 = -<f64>hot * wt * ((<f64>xt - m) - L);
-    if (eps > 0) l -= <f64>ec * (<f64>row_wdot(p, weight, C, m) - <f64>L * wsum);
-    if (loss) store<f32>(loss + (<usize>r << 2), <f32>l);
-    total += l;
-    if (grad) {
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
+    const n = min(GROUP, R - r0);
+    for (let j = 0; j < n; j++) {
+      const r = r0 + j;
+      const o = <usize>r * C << 2;
+      const p = x + o, g = grad ? grad + o : 0;
+      const t = load<i32>(target + (<usize>r << 2));
+      if (t == ignoreIndex) {
+        leave(j, 0, 0, 1);
+        // PyTorch's log_softmax backward leaves exp(logp) * 0 here: 0, or NaN if logp is NaN (the row
+        // holds a NaN or +inf, or is all -inf, exactly when its NaN-propagating max is not finite)
+        if (g) row_fill(g, C, isFinite(row_max(p, C)) ? 0 : NaN);
+        continue;
+      }
+      const wt = load<f32>(weight + (<usize>t << 2));
+      const xt = load<f32>(p + (<usize>t << 2)); // read before the row is overwritten in place
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      const g = grad + o;
-      if (logProbs) row_neg_target(g, 0, weight, C, 0, scale * ec);
-      else row_grad(p, g, 0, weight, C, m, scale * (hot * wt + ec * wsum) / se, 0, scale * ec);
-      // the target's own coefficient, added after the row pass (x[t] may have been overwritten in place)
-      const gt = g + (<usize>t << 2);
-      store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+      if (logProbs) {
+        let l = -<f64>hot * wt * xt;
+        if (eps > 0) l -= <f64>ec * row_wdot(p, weight, C, 0);
+        leave(j, l, 0, 1);
+        if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
+      } else {
+        if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0), Sums.SMOOTH);
+        else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+        // loss = -hot wt (xt - M - L) - ec (d - L W)  with d = sum w (x - M), L = log(se)
+        let a = -<f64>hot * wt * (<f64>xt - row_M);
+        if (eps > 0) a -= <f64>ec * row_d;
+        leave(j, a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
+        if (g) row_grad(g, g, C, scale * (hot * wt + ec * wsum) / row_se, weight, 0, 0, scale * ec);
+      }
+      if (g) {
+        // the target's own coefficient, added after the row pass
+        const gt = g + (<usize>t << 2);
+        store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+      }
     }
+    total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
   }
   return total;
 }
@@ -66,24 +73,23 @@ function xent_prob_rows(
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   let total: f64 = 0;
-  for (let r = 0; r < R; r++) {
-    const o = <usize>r * C << 2;
-    const p = x + o, t = target + o;
-    let m: f32 = 0, se: f32 = 1, L: f32 = 0;
-    if (!logProbs) {
-      m = row_max(p, C);
-      se = row_sumexp(p, C, m);
-      L = log_f32(se);
-    }
-    const mass = row_tmass(t, weight, C, hot, ec);
-    const l: f64 = <f64>L * mass - <f64>row_tdot(p, t, weight, C, m, hot, ec);
-    if (loss) store<f32>(loss + (<usize>r << 2), <f32>l);
-    total += l;
-    if (grad) {
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
+    const n = min(GROUP, R - r0);
+    for (let j = 0; j < n; j++) {
+      const r = r0 + j;
+      const o = <usize>r * C << 2;
+      const p = x + o, t = target + o, g = grad ? grad + o : 0;
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      if (logProbs) row_neg_target(grad + o, t, weight, C, scale * hot, scale * ec);
-      else row_grad(p, grad + o, t, weight, C, m, scale * mass / se, scale * hot, scale * ec);
+      if (logProbs) {
+        leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 1);
+        if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
+      } else {
+        combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec), Sums.PROB);
+        leave(j, -row_d, row_q, row_se); // loss = L q - d, d = sum w t' (x - M), q = sum w t'
+        if (g) row_grad(g, g, C, scale * <f32>row_q / row_se, weight, t, scale * hot, scale * ec);
+      }
     }
+    total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
   }
   return total;
 }

@@ -1,7 +1,10 @@
 // xent: cross-entropy, its gradient, logsumexp, softmax and log-softmax on WebAssembly SIMD.
 export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
 export { logSoftmax, softmax, logSumExp } from './softmax.ts';
+export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';
 export type { BackendChoice, BackendInfo } from './backend/select.ts';
 export { setWasmMemoryLimit } from './backend/wasm.ts';
+export { allocFloat32 } from './memory.ts';
+export type { WasmFloat32Array } from './memory.ts';
 export type * from './types.ts';

@@ -1,6 +1,7 @@
 // The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
 import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
+import { runCheck } from './diagnose.ts';
 import { resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, Target } from './types.ts';
 
@@ -15,7 +16,9 @@ function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
  *  f32 value (the sum itself is accumulated in float64). A mean over zero total weight is NaN. */
 function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number | Float32Array {
   const loss = p.reduction === 'none' ? new Float32Array(p.N * p.S) : null;
-  const total = kernels().xent(job(p, logProbs, { ...extra, loss }));
+  const j = job(p, logProbs, { ...extra, loss });
+  const total = kernels().xent(j);
+  extra.grad = j.grad; // a gradient in WASM memory comes back as a fresh view if the memory grew
   if (loss) return loss;
   if (p.reduction === 'sum') return Math.fround(total);
   // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
@@ -37,6 +40,7 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
  * crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3) // 142
  */
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
+  if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'loss', false);
   return lossOf(resolveProblem(input, target, options, false), false, {});
 }
 
@@ -48,10 +52,12 @@ export function crossEntropy(input: Logits, target: Target, options?: CrossEntro
 export function crossEntropyWithGrad(
   input: Logits, target: Target, options?: CrossEntropyGradOptions,
 ): { loss: number | Float32Array; grad: Float32Array } {
+  if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'grad', false);
   const p = resolveProblem(input, target, options, true);
   const { out, gscale, scales } = resolveGradOptions(p, options);
-  const loss = lossOf(p, false, { grad: out, gscale, scales });
-  return { loss, grad: out };
+  const extra: Partial<XentJob> = { grad: out, gscale, scales };
+  const loss = lossOf(p, false, extra);
+  return { loss, grad: extra.grad! };
 }
 
 /**
@@ -60,5 +66,6 @@ export function crossEntropyWithGrad(
  * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
  */
 export function nllLoss(logProbs: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
+  if (options?.check !== undefined && options.check !== 'off') runCheck(logProbs, target, options, 'loss', true);
   return lossOf(resolveProblem(logProbs, target, options, false), true, {});
 }

@@ -29,8 +29,9 @@ export interface Problem extends Layout {
   denominator: number;
 }
 
-const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes'] as const;
-const GRAD_KEYS = [...LOSS_KEYS, 'gradOutput', 'out'] as const;
+// 'check' is read by loss.ts before resolveProblem (diagnose.ts runCheck); here it only has to be allowed
+export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
+export const GRAD_KEYS = [...LOSS_KEYS, 'gradOutput', 'out'] as const;
 
 /** Checks a { data: Float32Array, shape } argument (a bare Float32Array reads as 1-D). */
 export function resolveTensor(input: unknown, name: string): { data: Float32Array; shape: readonly number[] } {
@@ -74,12 +75,12 @@ export function resolveInput(input: Logits, classes: unknown, name = 'input'): L
 }
 
 /** The shape of the target positions: the input's shape without the class axis. */
-function positionShape(layout: Layout): number[] {
+export function positionShape(layout: Layout): number[] {
   const { shape } = layout;
   return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
 }
 
-function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
+export function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
   return v instanceof Int32Array || v instanceof BigInt64Array || v instanceof Uint8Array || v instanceof Int8Array ||
     v instanceof Int16Array || v instanceof Uint16Array || v instanceof Uint32Array || v instanceof BigUint64Array ||
     v instanceof Uint8ClampedArray;
@@ -87,6 +88,21 @@ function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
 
 /** Checks every class index and returns them normalised (IGNORED where equal to ignoreIndex). */
 function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
+  const out = new Int32Array(values.length);
+  if (values instanceof Int32Array) {
+    // the common case, kept monomorphic: integers already, only the range to check
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v >= 0 && v < C && v !== ignoreIndex) out[i] = v;
+      else if (v === ignoreIndex) out[i] = IGNORED;
+      else return normaliseAny(values, C, ignoreIndex); // reports the error
+    }
+    return out;
+  }
+  return normaliseAny(values, C, ignoreIndex);
+}
+
+function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const raw = values[i];
@@ -148,11 +164,11 @@ function resolveTarget(
   );
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-function resolveWeight(weight: unknown, C: number): Float32Array | null {
+export function resolveWeight(weight: unknown, C: number): Float32Array | null {
   if (weight === undefined || weight === null) return null;
   let w: Float32Array;
   if (weight instanceof Float32Array) w = weight;
@@ -171,7 +187,7 @@ export function resolveReduction(v: unknown): Reduction {
   throw new TypeError(`options.reduction: expected 'mean', 'sum' or 'none', got ${describe(v)}`);
 }
 
-function resolveSmoothing(v: unknown): number {
+export function resolveSmoothing(v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
   if (v < 0 || v > 1) throw new RangeError(`options.labelSmoothing: expected a number in [0, 1], got ${v}`);

@@ -48,6 +48,11 @@ function loadSync(): WasmKernels | null {
   return wasm;
 }
 
+/** @internal The wasm backend's kernels if the module loads here (whatever backend is chosen), else null. */
+export function wasmKernels(): WasmKernels | null {
+  return loadSync();
+}
+
 /** The kernels calls run on now. */
 export function kernels(): Kernels {
   if (choice === 'js') return jsKernels;

@@ -20,7 +20,8 @@ export interface XentJob {
   logProbs: boolean;
   /** Per-position losses are written here when given (N*S floats). */
   loss: Float32Array | null;
-  /** The gradient is written here when given (N*C*S floats); it may be x itself. */
+  /** The gradient is written here when given (N*C*S floats); it may be x itself. A backend that grows
+   *  the WASM memory this array lives in replaces it with a fresh view of the same floats. */
   grad: Float32Array | null;
   /** Gradient scale per position (reduction 'none'), or null to use gscale for every position. */
   scales: Float32Array | null;

@@ -32,6 +32,9 @@ const PAGE = 65536;
 const SCRATCH_FLOATS = 1 << 14;
 
 let memoryLimit = 256 * 2 ** 20;
+/** Bytes of input per kernel call: small enough that the chunk just copied in is still in L2 when the
+ *  kernel reads it, so the copy costs little more than the read it replaces. */
+const CHUNK_BYTES = 512 * 1024;
 
 /** Caps the WASM memory xent grows to (bytes, default 256 MiB); larger jobs run in chunks of rows. A
  *  single row (C * d1 * ... * dK floats) larger than the cap still runs, in a memory just large enough. */
@@ -64,18 +67,28 @@ function regions(start: number, ...sizes: number[]): number[] {
   return out;
 }
 
+/** A block of module memory handed to the caller (allocF32), with 16 bytes of slack after it: the
+ *  kernels read whole vectors, so the last row of an input may be read up to 12 bytes past its end. */
+interface Block {
+  ptr: number;
+  bytes: number;
+}
+
+/** @internal The wasm backend; not part of the published types (they must not need WebAssembly's). */
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   private readonly ex: Exports;
-  private readonly base: number;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
+  /** Live caller allocations, sorted by address; the per-call arena starts after the last one. */
+  private readonly blocks: Block[] = [];
+  private readonly heapBase: number;
 
   constructor(instance: WebAssembly.Instance) {
     this.ex = instance.exports as unknown as Exports;
     const abi = this.ex.ABI_VERSION?.value;
     if (abi !== ABI_VERSION) throw new Error(`xent.wasm ABI version ${abi} does not match the loader's ${ABI_VERSION}`);
-    this.base = align16(this.ex.heap_base());
+    this.heapBase = align16(this.ex.heap_base());
   }
 
   /** Current size of the module's memory in bytes (it never shrinks: wasm memory cannot). */
@@ -83,20 +96,56 @@ export class WasmKernels implements Kernels {
     return this.ex.memory.buffer.byteLength;
   }
 
-  /** Grows memory to hold `end` bytes and re-derives the views if the buffer changed. */
+  /** The module's memory, for callers that keep arrays in it (allocF32). */
+  get buffer(): ArrayBuffer {
+    return this.ex.memory.buffer;
+  }
+
+  /** Where the per-call arena starts: after the caller's allocations. */
+  private get base(): number {
+    const last = this.blocks[this.blocks.length - 1];
+    return last ? align16(last.ptr + last.bytes + 16) : this.heapBase;
+  }
+
+  /** Grows memory to hold `end` bytes (plus the read slack) and re-derives the views if it grew. */
   private reserve(end: number): void {
     const mem = this.ex.memory;
     const have = mem.buffer.byteLength;
-    if (end > have) mem.grow(Math.ceil((end - have) / PAGE));
+    if (end + 16 > have) mem.grow(Math.ceil((end + 16 - have) / PAGE));
     if (this.f32.buffer !== mem.buffer) {
       this.f32 = new Float32Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
     }
   }
 
-  /** Rows (units of n) per chunk so that fixed + rows * perRow bytes stays under the limit. */
+  /** Allocates `bytes` of module memory for the caller: the first gap between live blocks that fits,
+   *  else after the last. Returns the byte offset. */
+  alloc(bytes: number): number {
+    let at = this.heapBase;
+    let i = 0;
+    for (; i < this.blocks.length; i++) {
+      if (this.blocks[i].ptr >= at + bytes + 16) break;
+      at = align16(this.blocks[i].ptr + this.blocks[i].bytes + 16);
+    }
+    this.reserve(at + bytes);
+    this.blocks.splice(i, 0, { ptr: at, bytes });
+    return at;
+  }
+
+  free(ptr: number): void {
+    const i = this.blocks.findIndex((b) => b.ptr === ptr);
+    if (i >= 0) this.blocks.splice(i, 1);
+  }
+
+  /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
+  private inMemory(a: Float32Array | null): boolean {
+    return a !== null && a.buffer === this.ex.memory.buffer;
+  }
+
+  /** Rows (units of n) per chunk so that fixed + rows * perRow bytes stays under the limits. */
   private rowsPerChunk(N: number, fixed: number, perRow: number): number {
-    return Math.max(1, Math.min(N, Math.floor((memoryLimit - fixed) / perRow)));
+    const budget = Math.min(memoryLimit - fixed, CHUNK_BYTES);
+    return Math.max(1, Math.min(N, Math.floor(budget / perRow)));
   }
 
   private blockSize(C: number, S: number): number {
@@ -107,53 +156,70 @@ export class WasmKernels implements Kernels {
     const { x, N, C, S, index, prob, weight, loss, grad, scales } = job;
     if (N * S === 0) return 0;
     const slab = C * S; // floats per n
+    // arrays already in module memory are used where they are; the others are copied a chunk at a time
+    const xDirect = this.inMemory(x), pDirect = this.inMemory(prob), gDirect = this.inMemory(grad);
+    // addresses now: growing the memory below detaches these views, and a detached view's byteOffset is 0
+    const xAt = x.byteOffset, pAt = prob?.byteOffset ?? 0, gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
+    const gradInPlace = grad !== null && (grad === x || (!gDirect && !xDirect)); // overwrite x's chunk copy
+    const gradRegion = grad !== null && !gDirect && !gradInPlace;
     const B = this.blockSize(C, S);
     const scratchBytes = S === 1 ? 0 : B * C * 4 * (prob ? 2 : 1);
     const [wp, sp, chunkStart] = regions(this.base, C * 4, scratchBytes);
-    const perRow = 4 * (slab * (prob ? 2 : 1) + S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 5 * 16;
+    const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0)) +
+      S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 6 * 16;
     const rows = this.rowsPerChunk(N, chunkStart, perRow);
     let wsum = 0;
     for (let c = 0; c < C; c++) wsum += weight ? weight[c] : 1;
+    const logProbs = job.logProbs ? 1 : 0;
     let total = 0;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
-      const [xp, tp, lp, gp, end] = regions(chunkStart, r * slab * 4, r * (prob ? slab : S) * 4, loss ? r * S * 4 : 0, scales ? r * S * 4 : 0);
+      const [xc, tc, pc, lp, sc, gc, end] = regions(
+        chunkStart, xDirect ? 0 : r * slab * 4, index ? r * S * 4 : 0, prob && !pDirect ? r * slab * 4 : 0,
+        loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0,
+      );
       this.reserve(end);
       const { f32, i32 } = this;
       if (weight) f32.set(weight, wp >> 2);
       else f32.fill(1, wp >> 2, (wp >> 2) + C);
-      f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xp >> 2);
-      if (index) i32.set(index.subarray(n0 * S, (n0 + r) * S), tp >> 2);
-      else f32.set(prob!.subarray(n0 * slab, (n0 + r) * slab), tp >> 2);
-      if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), gp >> 2);
-      const gradPtr = grad ? xp : 0; // the gradient overwrites the logits' copy
-      const logProbs = job.logProbs ? 1 : 0;
+      const xp = xDirect ? xAt + n0 * slab * 4 : (f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc >> 2), xc);
+      let tp = tc;
+      if (index) i32.set(index.subarray(n0 * S, (n0 + r) * S), tc >> 2);
+      else if (pDirect) tp = pAt + n0 * slab * 4;
+      else f32.set(prob!.subarray(n0 * slab, (n0 + r) * slab), (tp = pc) >> 2);
+      if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), sc >> 2);
+      const gp = !grad ? 0 : gDirect ? gAt + n0 * slab * 4 : gradInPlace ? xp : gc;
       total += index
-        ? this.ex.xent_index_f32(xp, tp, wp, loss ? lp : 0, gradPtr, scales ? gp : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs)
-        : this.ex.xent_prob_f32(xp, tp, wp, loss ? lp : 0, gradPtr, scales ? gp : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs);
+        ? this.ex.xent_index_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs)
+        : this.ex.xent_prob_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs);
       if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
-      if (grad) grad.set(f32.subarray(xp >> 2, (xp >> 2) + r * slab), n0 * slab);
+      if (grad && !gDirect) grad.set(f32.subarray(gp >> 2, (gp >> 2) + r * slab), n0 * slab);
     }
+    if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     return total;
   }
 
   classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void {
     if (N * S === 0 || C === 0) return;
     const slab = C * S;
+    const reduce = op === 'logsumexp';
+    const width = reduce ? S : slab; // output floats per n
+    const xDirect = this.inMemory(x), oDirect = this.inMemory(out);
+    const xAt = x.byteOffset, oAt = out.byteOffset; // before any growth detaches the views
     const B = this.blockSize(C, S);
     const [sp, chunkStart] = regions(this.base, S === 1 ? 0 : B * C * 4);
-    const reduce = op === 'logsumexp';
-    const rows = this.rowsPerChunk(N, chunkStart, 4 * (slab + (reduce ? S : 0)) + 32);
+    // log_softmax and softmax run in place over the chunk's copy of x when there is one
+    const outRegion = !oDirect && (reduce || xDirect);
+    const rows = this.rowsPerChunk(N, chunkStart, 4 * ((xDirect ? 0 : slab) + (outRegion ? width : 0)) + 32);
     const kernel = reduce ? this.ex.logsumexp_f32 : op === 'log_softmax' ? this.ex.log_softmax_f32 : this.ex.softmax_f32;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
-      const [xp, op_, end] = regions(chunkStart, r * slab * 4, reduce ? r * S * 4 : 0);
+      const [xc, oc, end] = regions(chunkStart, xDirect ? 0 : r * slab * 4, outRegion ? r * width * 4 : 0);
       this.reserve(end);
-      this.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xp >> 2);
-      const outPtr = reduce ? op_ : xp; // log_softmax and softmax run in place
+      const xp = xDirect ? xAt + n0 * slab * 4 : (this.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc >> 2), xc);
+      const outPtr = oDirect ? oAt + n0 * width * 4 : outRegion ? oc : xp;
       kernel(xp, outPtr, r, C, S, sp, B);
-      const width = reduce ? S : slab;
-      out.set(this.f32.subarray(outPtr >> 2, (outPtr >> 2) + r * width), n0 * width);
+      if (!oDirect) out.set(this.f32.subarray(outPtr >> 2, (outPtr >> 2) + r * width), n0 * width);
     }
   }
 }

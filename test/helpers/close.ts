@@ -56,3 +56,14 @@ export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>, flo
   }
   return e;
 }
+
+/** Bit-for-bit equality of two float arrays (NaN payloads included), naming the first difference.
+ *  Much faster than toEqual on large arrays. */
+export function expectSameBits(got: Float32Array, want: Float32Array, label = ''): void {
+  expect(got.length, `${label} length`).toBe(want.length);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) expect.fail(`${label} [${i}]: got ${got[i]}, want ${want[i]}`);
+  }
+}

@@ -1,0 +1,222 @@
+// Row statistics in one read of the row.
+//
+// A row of C logits is walked one block of at most BLOCK floats at a time: a max pass over the block
+// (streaming, the only read that reaches past the caches), then an exp pass over the same block while it
+// is still in L1. Each block leaves a record: its max bm and sum(exp(x - bm)), plus the weighted sums the
+// loss needs. combine() then folds the records with the row max M:
+//   se = sum_b s_b * exp(bm_b - M),   d = sum_b d_b + (bm_b - M) * q_b
+// which is exact algebra, so the row is read once whatever C is. (Streaming exp over DRAM in one loop
+// runs at a third of this speed on our machines: the exp work hides the loads from the prefetcher.)
+//
+// Rows end with a partial f32x4 when C % 4 != 0: that last vector is loaded whole and its extra lanes
+// replaced by a neutral value (-inf for max and exp, 0 for sums); stores write the valid lanes only. The
+// caller guarantees 16 readable bytes after every row.
+import { expneg_f32, expneg_f32x4, hmax_f32x4, hsum_f32x4 } from "./vmath";
+
+const BLOCK: i32 = 1024;
+const MAX_BLOCKS: i32 = 1024;
+/** Per-block records, 4 f32 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
+const REC: usize = memory.data(MAX_BLOCKS << 4, 16);
+
+/** Block length for a row of C classes: BLOCK floats, or more when C exceeds MAX_BLOCKS * BLOCK. */
+// @ts-ignore: decorator
+@inline export function block_len(C: i32): i32 {
+  return max(BLOCK, ((C + MAX_BLOCKS - 1) / MAX_BLOCKS + 3) & ~3);
+}
+
+/** What the exp pass also accumulates. */
+export const enum Sums {
+  /** nothing: logsumexp, softmax, cross-entropy without label smoothing */
+  NONE = 0,
+  /** d = sum w (x - bm), q = sum w: the label-smoothing term of index targets */
+  SMOOTH = 1,
+  /** d = sum w t' (x - bm), q = sum w t', t' = a t + b: probability targets */
+  PROB = 2,
+}
+
+/** Lane mask of the first k lanes (k in 1..4). */
+// @ts-ignore: decorator
+@inline export function first_lanes(k: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(k));
+}
+
+/** The vector at p with lanes >= k (k in 1..4) replaced by `pad`. */
+// @ts-ignore: decorator
+@inline export function load_part(p: usize, k: i32, pad: f32): v128 {
+  return v128.bitselect(v128.load(p), f32x4.splat(pad), first_lanes(k));
+}
+
+/** Stores the first k lanes (k in 1..4) of v at p. */
+// @ts-ignore: decorator
+@inline export function store_part(p: usize, v: v128, k: i32): void {
+  if (k == 4) { v128.store(p, v); return; }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (k > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (k > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/** Max of n floats (pmax: one instruction; a NaN is skipped here and caught by the exp pass). */
+// @ts-ignore: decorator
+@inline function block_max(p: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = p + (<usize>i << 2);
+    m0 = f32x4.pmax(m0, v128.load(q));
+    m1 = f32x4.pmax(m1, v128.load(q, 16));
+    m2 = f32x4.pmax(m2, v128.load(q, 32));
+    m3 = f32x4.pmax(m3, v128.load(q, 48));
+  }
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(p + (<usize>i << 2)));
+  if (i < n) m1 = f32x4.pmax(m1, load_part(p + (<usize>i << 2), n - i, -Infinity));
+  return hmax_f32x4(f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3)));
+}
+
+/** t' * w, the per-class coefficient of the weighted sums (w alone for Sums.SMOOTH). */
+// @ts-ignore: decorator
+@inline function coef(w: v128, t: v128, av: v128, bv: v128, sums: Sums): v128 {
+  return sums == Sums.PROB ? f32x4.mul(w, f32x4.add(f32x4.mul(av, t), bv)) : w;
+}
+
+/**
+ * Pass A over one row of C floats at p: per-block records, and with `e` != 0 the exponentials
+ * exp(x - bm) written to e (which may be p: each vector is read before it is overwritten).
+ * w: class weights (Sums.SMOOTH, Sums.PROB); t: probability targets (Sums.PROB); t' = a t + b.
+ * Returns the number of blocks.
+ */
+// @ts-ignore: decorator
+@inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32): i32 {
+  const blk = block_len(C);
+  const av = f32x4.splat(a), bv = f32x4.splat(b), zero = f32x4.splat(0);
+  let nb = 0;
+  for (let j = 0; j < C; j += blk, nb++) {
+    const n = min(blk, C - j);
+    const bm = block_max(p + (<usize>j << 2), n);
+    // a block of only -inf (and NaN) has no finite max: shift by 0, so -inf gives 0 and NaN stays NaN
+    const shift: f32 = bm == -Infinity ? 0 : bm;
+    const sv = f32x4.splat(shift);
+    let s = zero, d = zero, q = zero;
+    let i = j;
+    for (const full = j + (n & ~3); i < full; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(p + o);
+      const ex = expneg_f32x4(f32x4.sub(x, sv));
+      s = f32x4.add(s, ex);
+      if (sums != Sums.NONE) {
+        const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
+        d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
+        q = f32x4.add(q, c);
+      }
+      if (e) v128.store(e + o, ex);
+    }
+    if (i < j + n) {
+      // the row's last, partial vector: -inf pads the exp (0), the shift pads x - shift (0), 0 pads w, t
+      const k = j + n - i;
+      const o = <usize>i << 2;
+      const ex = expneg_f32x4(f32x4.sub(load_part(p + o, k, -Infinity), sv));
+      s = f32x4.add(s, ex);
+      if (sums != Sums.NONE) {
+        const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
+        d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
+        q = f32x4.add(q, c);
+      }
+      if (e) store_part(e + o, ex, k);
+    }
+    const r = REC + (<usize>nb << 4);
+    store<f32>(r, bm);
+    store<f32>(r, hsum_f32x4(s), 4);
+    if (sums != Sums.NONE) {
+      store<f32>(r, hsum_f32x4(d), 8);
+      store<f32>(r, hsum_f32x4(q), 12);
+    }
+  }
+  return nb;
+}
+
+// combine()'s results for the row just folded
+export let row_M: f32 = 0;
+export let row_se: f32 = 0;
+export let row_d: f64 = 0;
+export let row_q: f64 = 0;
+
+/**
+ * Folds nb block records into the row max M, the sum of exp(x - M) and (unless sums is NONE) the
+ * weighted sums relative to M, and leaves exp(bm - M) in each record for block_factor(). Sums run in
+ * f64 across blocks.
+ */
+// @ts-ignore: decorator
+@inline export function combine(nb: i32, sums: Sums): void {
+  if (nb == 1) { // the common case C <= BLOCK: the block is the row
+    row_M = load<f32>(REC);
+    row_se = load<f32>(REC, 4);
+    if (sums != Sums.NONE) {
+      row_d = load<f32>(REC, 8);
+      row_q = load<f32>(REC, 12);
+    }
+    store<f32>(REC, 1);
+    return;
+  }
+  let M: f32 = -Infinity;
+  for (let b = 0; b < nb; b++) M = max(M, load<f32>(REC + (<usize>b << 4)));
+  let se: f64 = 0, d: f64 = 0, q: f64 = 0;
+  for (let b = 0; b < nb; b++) {
+    const r = REC + (<usize>b << 4);
+    const bm = load<f32>(r);
+    const f = expneg_f32(bm - M); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
+    se += <f64>(load<f32>(r, 4) * f);
+    if (sums != Sums.NONE) {
+      const qb = <f64>load<f32>(r, 12);
+      d += <f64>load<f32>(r, 8) + (<f64>bm - M) * qb;
+      q += qb;
+    }
+    store<f32>(r, f);
+  }
+  row_M = M;
+  row_se = <f32>se;
+  row_d = d;
+  row_q = q;
+}
+
+/** exp(bm - M) of block b, after combine(). */
+// @ts-ignore: decorator
+@inline export function block_factor(b: i32): f32 {
+  return load<f32>(REC + (<usize>b << 4));
+}
+
+/**
+ * Pass B of the gradient: g = k * f_b * e - w * (a * t + b) over one row, with e the exponentials pass
+ * A stored (g may be e). t == 0: the target term is w * b (index targets; b = 0 without smoothing).
+ */
+// @ts-ignore: decorator
+@inline export function row_grad(e: usize, g: usize, C: i32, k: f32, w: usize, t: usize, a: f32, b: f32): void {
+  const blk = block_len(C);
+  const av = f32x4.splat(a), bv = f32x4.splat(b);
+  for (let j = 0, nb = 0; j < C; j += blk, nb++) {
+    const n = min(blk, C - j);
+    const kv = f32x4.splat(k * block_factor(nb));
+    for (let i = 0; i < n; i += 4) {
+      const c = min(4, n - i);
+      const o = <usize>(j + i) << 2;
+      let v = f32x4.mul(kv, v128.load(e + o));
+      if (t) v = f32x4.sub(v, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
+      else if (b != 0) v = f32x4.sub(v, f32x4.mul(v128.load(w + o), bv));
+      store_part(g + o, v, c);
+    }
+  }
+}
+
+/**
+ * Pass B of softmax: out = e * f_b / se over one row.
+ */
+// @ts-ignore: decorator
+@inline export function row_scale_blocks(e: usize, out: usize, C: i32, k: f32): void {
+  const blk = block_len(C);
+  for (let j = 0, nb = 0; j < C; j += blk, nb++) {
+    const n = min(blk, C - j);
+    const kv = f32x4.splat(k * block_factor(nb));
+    for (let i = 0; i < n; i += 4) {
+      const o = <usize>(j + i) << 2;
+      store_part(out + o, f32x4.mul(kv, v128.load(e + o)), min(4, n - i));
+    }
+  }
+}

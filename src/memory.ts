@@ -1,0 +1,58 @@
+// Zero-copy inputs and outputs: Float32Arrays that live in xent's WASM memory. The wasm backend sees
+// that an array is a view of its own memory and hands the kernels its address instead of copying it in
+// (inputs) or out (gradients, outputs).
+import { checkInteger } from './check.ts';
+import { wasmKernels } from './backend/select.ts';
+
+/** A Float32Array allocated in xent's WASM memory. */
+export interface WasmFloat32Array {
+  /** Number of floats. */
+  readonly length: number;
+  /**
+   * A view of the floats. WASM memory can grow during any xent call or allocation, which detaches
+   * older views (they then have length 0): read `data` again after such a call instead of keeping a view.
+   * Throws after free().
+   */
+  readonly data: Float32Array;
+  /** Returns the memory to xent. Idempotent. */
+  free(): void;
+}
+
+/**
+ * Allocates `length` floats (zero-filled) in xent's WASM memory, for callers that fill logits themselves
+ * or want the gradient written in place: pass `{ data: a.data, shape }` as input and `out: g.data` to
+ * crossEntropyWithGrad. Where the wasm backend is unavailable it returns ordinary memory, so code that
+ * uses it runs unchanged on the JS backend.
+ * @throws {TypeError} length is not an integer; {RangeError} length < 0 or the memory cannot grow
+ */
+export function allocFloat32(length: number): WasmFloat32Array {
+  checkInteger('allocFloat32: length', length);
+  if (length < 0) throw new RangeError(`allocFloat32: length must be >= 0, got ${length}`);
+  const wasm = wasmKernels();
+  let freed = false;
+  const gone = () => new Error('allocFloat32: this array was freed');
+  if (!wasm) {
+    const data = new Float32Array(length);
+    return { length, get data() { if (freed) throw gone(); return data; }, free() { freed = true; } };
+  }
+  let ptr: number;
+  try {
+    ptr = wasm.alloc(length * 4);
+  } catch (e) {
+    throw new RangeError(`allocFloat32: cannot grow WASM memory for ${length} floats (${e instanceof Error ? e.message : e})`);
+  }
+  new Float32Array(wasm.buffer, ptr, length).fill(0); // freed blocks are reused
+  let view = new Float32Array(wasm.buffer, ptr, length);
+  return {
+    length,
+    get data() {
+      if (freed) throw gone();
+      if (view.buffer !== wasm.buffer) view = new Float32Array(wasm.buffer, ptr, length);
+      return view;
+    },
+    free() {
+      if (!freed) wasm.free(ptr);
+      freed = true;
+    },
+  };
+}
