@@ -68,24 +68,6 @@ const BLOCK = 256;
   return <f32>s;
 }
 
-/** sum of w[c] * (a * t[c] + b): the total weighted target mass. */
-// @ts-ignore: decorator
-@inline export function row_tmass(t: usize, w: usize, C: i32, a: f32, b: f32): f32 {
-  const av = f32x4.splat(a), bv = f32x4.splat(b);
-  let s: f64 = 0;
-  let i = 0;
-  while (i + 4 <= C) {
-    let acc = f32x4.splat(0);
-    for (const end = block_end(i, C); i < end; i += 4) {
-      const o = <usize>i << 2;
-      acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
-    }
-    s += hsum_f32x4(acc);
-  }
-  for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (a * load<f32>(t + (<usize>i << 2)) + b);
-  return <f32>s;
-}
-
 /** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0): the gradient when the input is already
  *  log-probabilities (nllLoss), which has no softmax term. */
 // @ts-ignore: decorator

@@ -50,12 +50,13 @@ export function checkFloat32Array(name: string, v: unknown): Float32Array {
 export function checkShape(name: string, shape: unknown): number {
   if (!Array.isArray(shape)) throw new TypeError(`${name}: expected an array of non-negative integers, got ${describe(shape)}`);
   let size = 1;
-  shape.forEach((d, i) => {
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
       throw new TypeError(`${name}[${i}]: expected a non-negative integer, got ${describe(d)}`);
     }
     size *= d;
-  });
+  }
   return size;
 }
 

@@ -70,7 +70,8 @@ export function resolveInput(input: Logits, classes: unknown, name = 'input'): L
     throw new RangeError(`options.classes = ${classes} does not match the ${C} classes of ${name}.shape ${shapeString(shape)}`);
   }
   const N = batched ? shape[0] : 1;
-  const S = batched ? shape.slice(2).reduce((a, b) => a * b, 1) : 1;
+  let S = 1;
+  for (let i = 2; i < shape.length; i++) S *= shape[i];
   return { data, shape, N, C, S };
 }
 
@@ -214,7 +215,8 @@ export function resolveProblem(input: Logits, target: Target, options: unknown, 
   const weight = resolveWeight(opts.weight, layout.C);
   const { index, prob } = resolveTarget(target, layout, ignoreIndex);
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
-  return { ...layout, index, prob, weight, reduction, eps, denominator };
+  const { data, shape, N, C, S } = layout;
+  return { data, shape, N, C, S, index, prob, weight, reduction, eps, denominator };
 }
 
 /** The gradient buffer and the per-position scale of crossEntropyWithGrad. */
