@@ -1,31 +1,55 @@
-// xent benchmark suite (tinybench 6): ops x shapes x implementations, medians (p50) and throughput.
-// Run with `npm run bench` (builds first). Raw results go to bench/results/latest.json.
+// xent benchmark suite (tinybench 6): ops x shapes x implementations, xent and its peers in one run,
+// medians (p50) and throughput. Run with `npm run bench` (builds first). Writes
+// bench/results/latest.json (raw), bench/results/latest.md (the README's Performance table) and
+// bench/throughput.svg (the README's chart).
 //
-// An implementation is { name, setup({ N, C, logits, targets }) -> ops }, where ops may define
-// forward() (mean cross-entropy), withGrad() (mean cross-entropy and its gradient), logSumExp() and
-// logSoftmax() over the last axis; an op it leaves out is skipped. Peers (tfjs, a PyTorch server, ...)
-// are added by appending to IMPLEMENTATIONS.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// An implementation is { name, options?, before?(), setup({ N, C, logits, targets }) -> ops }, where
+// ops may define forward() (mean cross-entropy), withGrad() (mean cross-entropy and its gradient),
+// logSumExp() and logSoftmax() over the last axis, and dispose(); an op it leaves out is skipped.
+// PyTorch runs in a child process (bench/torch_bench.py) after each shape's JS tasks.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { Bench } from 'tinybench';
 import {
   crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend,
 } from '../dist/index.js';
+import { throughputChart } from './svg.mjs';
 
-const SHAPES = [[4096, 10], [2048, 1000], [512, 32000], [64, 128256], [16, 262144]];
+const GRID = [[4096, 10], [2048, 1000], [512, 32000], [64, 128256], [16, 262144]];
+// `node bench/index.mjs 4096x10 2048x1000` runs only those shapes (and leaves the chart alone).
+const SHAPES = process.argv.length > 2 ? process.argv.slice(2).map((s) => s.split('x').map(Number)) : GRID;
 const OPS = [
   { name: 'crossEntropy', key: 'forward' },
   { name: 'crossEntropyWithGrad', key: 'withGrad' },
   { name: 'logSumExp', key: 'logSumExp' },
   { name: 'logSoftmax', key: 'logSoftmax' },
 ];
-// Per task: at least `time` ms and `iterations` calls, whichever takes longer. The slowest task (js
-// crossEntropyWithGrad at 512 x 32000, ~0.6 s a call) thus gets 7 samples and the fast ones hundreds;
-// the whole grid takes ~2 min on 2 cores.
+// Per task: at least `time` ms and `iterations` calls, whichever takes longer, so fast tasks get
+// hundreds of samples and slow ones `iterations`. torch_bench.py uses the same budget.
 const BENCH_OPTIONS = { time: 2000, warmupTime: 200, iterations: 7, warmupIterations: 2, throws: true };
+// tfjs takes up to 0.5 s (wasm) and 7.5 s (cpu) a call (with gradient, 512 x 32000): fewer calls keep
+// the whole run near 5 min. No warmup: the same kernels already ran on the previous shapes, and at these
+// sizes a call is long enough that a JIT or cache warmup does not show in the median.
+const SLOW_OPTIONS = { ...BENCH_OPTIONS, time: 1000, warmup: false, iterations: 5 };
+const SLOWEST_OPTIONS = { ...SLOW_OPTIONS, iterations: 3 };
+const PYTHON = '/usr/bin/python3';
+const BASELINE = 'xent-wasm'; // every ratio compares an implementation with this one
+const TARGETS = [ // what the performance issue asks of xent-wasm (speedup = peer median / xent-wasm median)
+  { label: 'fwd vs PyTorch', op: 'crossEntropy', peer: 'PyTorch', need: 1.5 },
+  { label: 'grad vs PyTorch', op: 'crossEntropyWithGrad', peer: 'PyTorch', need: 2 },
+  { label: 'fwd vs tfjs-wasm', op: 'crossEntropy', peer: 'tfjs-wasm', need: 20 },
+  { label: 'grad vs tfjs-wasm', op: 'crossEntropyWithGrad', peer: 'tfjs-wasm', need: 20 },
+];
+const CEILING = 'exp-sum ceiling';
+const CEILING_MAX = 1.25; // logSumExp may take at most this times the ceiling's time
 
-/** xent on one backend. setBackend is called inside each op (a cheap flag) because tasks of different
- *  backends are interleaved, so that each wasm/js pair is measured close together in time. */
+/** xent on one backend. setBackend is called inside each op (a cheap flag) so that the wasm and js
+ *  tasks can be interleaved freely. */
 function xent(backend) {
   return {
     name: `xent-${backend}`,
@@ -42,6 +66,98 @@ function xent(backend) {
       };
     },
   };
+}
+
+/** tfjs on one of its backends, with the fastest formulations measured (tfjs 4.22, Node 20):
+ *  forward: mean(logSumExp(x) - x[i, t_i]) via gatherND, 1.2-1.5x faster than
+ *  tf.losses.softmaxCrossEntropy on a one-hot tensor; withGrad: valueAndGrad of
+ *  tf.losses.softmaxCrossEntropy, whose hand-written gradient (softmax - labels) beats autodiff through
+ *  the sparse form (which has no gradient for GatherNd; flat gather's goes through UnsortedSegmentSum,
+ *  missing on wasm and building an (N*C) x N mask on cpu).
+ *  A tensor used under another backend is moved there, so the backend is set before this
+ *  implementation's setup and each of its tasks (in before(), outside the timing); the tasks stay
+ *  interleaved with the others, op by op, like xent's. */
+function tfjs(backend) {
+  return {
+    name: `tfjs-${backend}`,
+    options: backend === 'cpu' ? SLOWEST_OPTIONS : SLOW_OPTIONS,
+    before: () => tf.setBackend(backend),
+    setup({ N, C, logits, targets }) {
+      const x = tf.tensor2d(logits, [N, C]);
+      const rowsAndTargets = Int32Array.from({ length: 2 * N }, (_, k) => (k & 1 ? targets[k >> 1] : k >> 1));
+      const indices = tf.tensor2d(rowsAndTargets, [N, 2], 'int32');
+      const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat());
+      const valueAndGrad = tf.valueAndGrad((x) => tf.losses.softmaxCrossEntropy(oneHot, x));
+      // tf.tidy walks what its function returns looking for tensors, element by element for a typed
+      // array (seconds for a large one), so results leave through `out`, not the return value.
+      let out;
+      const tidy = (f) => (tf.tidy(() => { out = f(); }), out);
+      return {
+        forward: () => tidy(() => {
+          const loss = tf.mean(tf.sub(tf.logSumExp(x, -1), tf.gatherND(x, indices)));
+          return loss.dataSync()[0];
+        }),
+        withGrad: () => tidy(() => {
+          const { value, grad } = valueAndGrad(x);
+          return { loss: value.dataSync()[0], grad: grad.dataSync() };
+        }),
+        logSumExp: () => tidy(() => tf.logSumExp(x, -1).dataSync()),
+        logSoftmax: () => tidy(() => tf.logSoftmax(x).dataSync()),
+        dispose: () => tf.dispose([x, indices, oneHot]),
+      };
+    },
+  };
+}
+
+/** Our measured ceiling for logSumExp: exp_sum_f32 of build/testing.wasm, the plainest exp-and-sum
+ *  loop over all N*C floats (no max pass, no per-row work). Null, with the reason, if not built. */
+function expSumCeiling() {
+  let exports;
+  try {
+    const bytes = readFileSync(new URL('../build/testing.wasm', import.meta.url));
+    const imports = { env: { abort() { throw new Error('abort'); } } };
+    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
+  } catch (e) {
+    return { skip: `build/testing.wasm unusable (${e.message})` };
+  }
+  if (typeof exports.exp_sum_f32 !== 'function') return { skip: 'build/testing.wasm has no exp_sum_f32 yet' };
+  const { memory, heap_base: heapBase, exp_sum_f32: expSum } = exports;
+  return {
+    name: CEILING,
+    compare: false, // a sum over the whole batch: nothing to compare with logSumExp's rows
+    setup({ N, C, logits }) {
+      const ptr = (heapBase() + 15) & ~15;
+      const missing = ptr + logits.byteLength - memory.buffer.byteLength;
+      if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+      // exp_sum_f32 expects x <= 0, i.e. what a logsumexp kernel exponentiates: x minus its row max.
+      const shifted = new Float32Array(memory.buffer, ptr, N * C);
+      for (let n = 0; n < N; n++) {
+        const row = logits.subarray(n * C, (n + 1) * C);
+        let max = -Infinity;
+        for (const v of row) max = v > max ? v : max;
+        for (let c = 0; c < C; c++) shifted[n * C + c] = row[c] - max;
+      }
+      return { logSumExp: () => expSum(ptr, N * C) };
+    },
+  };
+}
+
+/** PyTorch, one thread, in a child process, on the very same inputs (written to temporary files).
+ *  Returns { torch, threads, results } or { skip }. */
+function runTorch({ N, C, logits, targets }) {
+  const files = ['f32', 'i32'].map((ext) => path.join(os.tmpdir(), `xent-bench-${process.pid}.${ext}`));
+  writeFileSync(files[0], logits);
+  writeFileSync(files[1], targets);
+  const script = new URL('./torch_bench.py', import.meta.url).pathname;
+  const run = spawnSync(PYTHON, [script, N, C, ...files], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  for (const f of files) rmSync(f, { force: true });
+  if (run.error?.code === 'ENOENT' || run.status === 3) {
+    return { skip: `PyTorch not found for ${PYTHON} (apt-get install python3-torch): skipping the PyTorch column` };
+  }
+  if (run.status !== 0) {
+    return { skip: `${script} failed (status ${run.status}): ${run.stderr.trim().split('\n').pop()}` };
+  }
+  return JSON.parse(run.stdout);
 }
 
 // mulberry32: a tiny seeded PRNG, so that every run sees the same inputs.
@@ -71,9 +187,30 @@ function consume(r) {
   else sink += r.loss + r.grad[0];
 }
 
+/** What two implementations must agree on (torch_bench.py computes the same): the value of a loss,
+ *  the sum of |values| of an array (in float64). The sums get a looser tolerance: tfjs-wasm's float32
+ *  sums over 262144 classes drift by ~2e-5; a peer computing something else is off by far more. */
+const TOLERANCE = { value: 1e-5, sumAbs: 1e-4 };
+function fingerprint(r) {
+  const sumAbs = (a) => a.reduce((s, v) => s + Math.abs(v), 0);
+  if (typeof r === 'number') return { value: r };
+  if (r instanceof Float32Array) return { sumAbs: sumAbs(r) };
+  return { value: r.loss, sumAbs: sumAbs(r.grad) };
+}
+/** The components of `got` that disagree with `want`, with their relative errors; '' if none. */
+const disagreement = (got, want) => Object.keys(want)
+  .map((k) => [k, Math.abs(got[k] - want[k]) / Math.abs(want[k])])
+  .filter(([k, rel]) => !(rel <= TOLERANCE[k]))
+  .map(([k, rel]) => `${k} ${got[k]} vs ${want[k]} (${rel.toExponential(1)} relative)`).join(', ');
+
 const backend = await init();
-const IMPLEMENTATIONS = backend === 'wasm' ? [xent('wasm'), xent('js')] : [xent('js')];
-const BASELINE = 'xent-wasm'; // the speedup column compares every other implementation with this one
+const ceiling = expSumCeiling();
+const IMPLEMENTATIONS = [
+  ...(backend === 'wasm' ? [xent('wasm')] : []), xent('js'), ...(ceiling.skip ? [] : [ceiling]),
+  tfjs('wasm'), tfjs('cpu'),
+];
+await tf.setBackend('cpu');
+tf.backend().firstUse = false; // silences tfjs-cpu's advert for tfjs-node (a native build, not a peer here)
 
 const env = {
   node: process.version,
@@ -83,72 +220,195 @@ const env = {
   platform: `${os.platform()} ${os.arch()}`,
   date: new Date().toISOString(),
   xent: getBackendInfo(),
-  tinybench: JSON.parse(readFileSync(new URL('../node_modules/tinybench/package.json', import.meta.url), 'utf8')).version,
-  options: BENCH_OPTIONS,
+  tfjs: tf.version.tfjs,
+  torch: null,
+  torchThreads: null,
+  tinybench: JSON.parse(readFileSync(new URL('../node_modules/tinybench/package.json', import.meta.url))).version,
+  options: { xent: BENCH_OPTIONS, 'tfjs-wasm': SLOW_OPTIONS, 'tfjs-cpu': SLOWEST_OPTIONS },
 };
-console.log(`xent bench | Node ${env.node} | ${env.cpu} (${env.cores} cores) | ${env.date}`);
-if (backend !== 'wasm') console.log(`wasm unavailable (${env.xent.wasmUnavailable}); benchmarking js only`);
+console.log(`xent bench | Node ${env.node} | ${env.cpu} (${env.cores} cores) | tfjs ${env.tfjs} | ${env.date}`);
+if (backend !== 'wasm') console.log(`wasm unavailable (${env.xent.wasmUnavailable}); no xent-wasm column`);
+if (ceiling.skip) console.log(`${ceiling.skip}: skipping the ${CEILING} row`);
 
 const results = [];
+const warnings = [];
+const warn = (msg) => (warnings.push(msg), console.log(`\nWARNING: ${msg}`));
+let torchOn = true;
 const started = performance.now();
 for (const [i, [N, C]] of SHAPES.entries()) {
-  // One Bench per shape, so that only one shape's inputs are alive at a time.
+  // One shape at a time, so that only one shape's inputs (and tensors) are alive.
   const inputs = makeInputs(N, C, 1234 + i);
-  const bench = new Bench({ name: `${N}x${C}`, ...BENCH_OPTIONS });
-  const meta = new Map();
-  const impls = IMPLEMENTATIONS.map((impl) => ({ name: impl.name, ops: impl.setup(inputs) }));
+  const tensorsBefore = tf.memory().numTensors;
+  const impls = [];
+  for (const impl of IMPLEMENTATIONS) {
+    await impl.before?.();
+    impls.push({ ...impl, ops: impl.setup(inputs) });
+  }
+  process.stderr.write(`  ${N} x ${C}: `);
+  const expected = new Map(); // op -> the baseline's fingerprint
+  const check = (op, impl, got) => {
+    if (impl === BASELINE) expected.set(op, got);
+    else if (expected.has(op) && disagreement(got, expected.get(op))) {
+      warn(`${impl} ${op} ${N}x${C} disagrees with ${BASELINE}: ${disagreement(got, expected.get(op))}`);
+    }
+  };
+  // Op by op, each implementation in turn (one Bench per task, so that each can have its own budget):
+  // the implementations of an op are measured close together in time.
   for (const op of OPS) {
     for (const impl of impls) {
       const fn = impl.ops[op.key];
       if (!fn) continue;
-      const name = `${op.name} ${N}x${C} ${impl.name}`;
-      meta.set(name, { op: op.name, N, C, impl: impl.name });
-      bench.add(name, () => consume(fn()));
+      await impl.before?.();
+      let last;
+      const bench = new Bench({ ...(impl.options ?? BENCH_OPTIONS) });
+      bench.add(op.name, () => consume((last = fn())));
+      await bench.run();
+      const { latency, state } = bench.tasks[0].result;
+      if (state !== 'completed') throw new Error(`${op.name} ${N}x${C} ${impl.name}: ${state}`);
+      if (impl.compare !== false) check(op.name, impl.name, fingerprint(last));
+      results.push({
+        op: op.name, N, C, impl: impl.name,
+        p50: latency.p50, mean: latency.mean, samples: latency.samplesCount, rme: latency.rme,
+      });
+      process.stderr.write('.');
     }
   }
-  process.stderr.write(`  running ${N} x ${C} (${bench.tasks.length} tasks)... `);
-  await bench.run();
-  process.stderr.write(`${((performance.now() - started) / 1e3).toFixed(0)} s elapsed\n`);
-  for (const task of bench.tasks) {
-    const { latency, state } = task.result;
-    if (state !== 'completed') throw new Error(`${task.name}: ${state}`);
-    results.push({
-      ...meta.get(task.name),
-      p50: latency.p50, mean: latency.mean, samples: latency.samplesCount, rme: latency.rme,
-      gLogitsPerSec: (N * C) / (latency.p50 / 1e3) / 1e9,
-    });
+  for (const impl of impls) impl.ops.dispose?.();
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  if (leaked) warn(`tfjs leaked ${leaked} tensors at ${N}x${C}`);
+
+  // PyTorch after the JS tasks (never concurrently: the machine has few cores).
+  if (torchOn) {
+    const torch = runTorch(inputs);
+    if (torch.skip) {
+      console.log(`\n${torch.skip}`);
+      torchOn = false;
+    } else {
+      env.torch = torch.torch;
+      env.torchThreads = torch.threads;
+      for (const { check: c, ...r } of torch.results) {
+        check(r.op, 'PyTorch', c);
+        results.push({ ...r, impl: 'PyTorch' });
+      }
+    }
   }
+  process.stderr.write(` ${((performance.now() - started) / 1e3).toFixed(0)} s elapsed\n`);
 }
+for (const r of results) r.gLogitsPerSec = (r.N * r.C) / (r.p50 / 1e3) / 1e9;
 
 setBackend('auto');
 env.xent = getBackendInfo(); // after the runs: wasmMemoryBytes is a high-water mark
 
-// Table --------------------------------------------------------------------------------------------------
+// Report ---------------------------------------------------------------------------------------------
+const find = (impl, op, N, C) => results.find((r) => r.impl === impl && r.op === op && r.N === N && r.C === C);
+/** How many times faster xent-wasm is than `impl` (peer median / xent-wasm median), or undefined. */
+const speedup = (impl, op, N, C) => {
+  const base = find(BASELINE, op, N, C);
+  const peer = find(impl, op, N, C);
+  return base && peer ? peer.p50 / base.p50 : undefined;
+};
+const need = (op, peer) => TARGETS.find((t) => t.op === op && t.peer === peer).need;
+const fmtG = (g) => (g >= 0.1 ? g.toFixed(2) : g >= 0.01 ? g.toFixed(3) : g.toFixed(4));
+// Ratios are rounded down (1.4996 is 1.49, not a 1.50 that fails a 1.5 target), lse / ceiling up.
+const fmtX = (x) => `${x >= 10 ? Math.floor(x) : (Math.floor(x * 100) / 100).toFixed(2)}x`;
+const fmtUp = (x) => (Math.ceil(x * 100) / 100).toFixed(2);
+
 const cols = [
   ['op', 20, (r) => r.op],
   ['shape', 12, (r) => `${r.N}x${r.C}`],
-  ['impl', 10, (r) => r.impl],
+  ['impl', 15, (r) => r.impl],
   ['median ms', 10, (r) => r.p50.toFixed(3)],
-  ['G logits/s', 10, (r) => r.gLogitsPerSec.toFixed(3)],
+  ['G logits/s', 10, (r) => fmtG(r.gLogitsPerSec)],
   ['±%', 6, (r) => r.rme.toFixed(1)],
-  ['n', 6, (r) => String(r.samples)],
-  [`${BASELINE.replace('xent-', '')} x faster`, 13, (r) => {
-    const base = results.find((b) => b.impl === BASELINE && b.op === r.op && b.N === r.N && b.C === r.C);
-    return base && r !== base ? `${(r.p50 / base.p50).toFixed(2)}x` : '';
-  }],
+  ['n', 5, (r) => String(r.samples)],
+  ['wasm x faster', 13, (r) => (r.impl === BASELINE ? '' : fmtX(speedup(r.impl, r.op, r.N, r.C)))],
 ];
-const row = (cells) => cells.map((c, j) => (j < 3 ? c.padEnd(cols[j][1]) : c.padStart(cols[j][1]))).join('  ');
+const line = (cells) => cells.map((c, j) => (j < 3 ? c.padEnd(cols[j][1]) : c.padStart(cols[j][1]))).join('  ');
 console.log();
-console.log(row(cols.map((c) => c[0])));
-console.log(row(cols.map((c) => '-'.repeat(c[1]))));
+console.log(line(cols.map((c) => c[0])));
+console.log(line(cols.map((c) => '-'.repeat(c[1]))));
 for (const op of OPS) {
-  for (const r of results.filter((x) => x.op === op.name)) console.log(row(cols.map((c) => c[2](r))));
+  for (const r of results.filter((x) => x.op === op.name)) console.log(line(cols.map((c) => c[2](r))));
 }
 console.log(`\nmedian = p50 latency per call; ±% = relative margin of error of the mean; n = samples;`);
-console.log(`${BASELINE.replace('xent-', '')} x faster = that implementation's median / ${BASELINE}'s.`);
+console.log(`wasm x faster = that implementation's median / ${BASELINE}'s (above 1: ${BASELINE} is faster).`);
+
+// Targets: one row per shape, PASS/FAIL per target.
+const verdict = (x, ok, fmt = fmtX) => (x === undefined ? 'n/a' : `${fmt(x)} ${ok ? 'PASS' : 'FAIL'}`);
+const lseOverCeiling = (N, C) => {
+  const x = speedup(CEILING, 'logSumExp', N, C);
+  return x && 1 / x;
+};
+const targetCols = [
+  ...TARGETS.map((t) => [`${t.label} >= ${t.need}`, (N, C) => {
+    const x = speedup(t.peer, t.op, N, C);
+    return verdict(x, x >= t.need);
+  }]),
+  [`lse / ceiling <= ${CEILING_MAX}`, (N, C) => verdict(lseOverCeiling(N, C), lseOverCeiling(N, C) <= CEILING_MAX, fmtUp)],
+];
+console.log(`\ntargets: ${BASELINE} speedup = peer median / ${BASELINE} median;`
+  + ` lse / ceiling = ${BASELINE} logSumExp median / ${CEILING} median`);
+console.log(['shape'.padEnd(12), ...targetCols.map(([h]) => h.padStart(25))].join(''));
+for (const [N, C] of SHAPES) {
+  console.log([`${N}x${C}`.padEnd(12), ...targetCols.map(([, f]) => f(N, C).padStart(25))].join(''));
+}
+
+// The README's Performance section (also in bench/results/latest.md, ready to paste).
+const names = [...new Set(results.map((r) => r.impl))].filter((n) => n !== CEILING);
+const machine = `${env.cpu}, ${env.cores} cores`;
+const date = env.date.slice(0, 10);
+const mark = (x, n) => (x === undefined ? '-' : `${fmtX(x)} ${x >= n ? '✓' : '✗'}`);
+/** Prose wrapped at 100 columns, like the rest of the README. */
+const wrap = (s) => s.split(' ').reduce((ls, w) => {
+  if (ls.length && `${ls.at(-1)} ${w}`.length <= 100) ls[ls.length - 1] += ` ${w}`;
+  else ls.push(w);
+  return ls;
+}, []);
+const md = [
+  ...wrap('G logits/s (higher is better); the last two columns say how many times faster xent-wasm is than'
+    + ` the peer, ✓ where it meets the target (${TARGETS.map((t) => `${t.label} ${t.need}x`).join(', ')}).`),
+  '',
+  `| N x C | op | ${names.join(' | ')} | xent-wasm vs PyTorch | vs tfjs-wasm |`,
+  `|---|---|${names.map(() => '--:|').join('')}--:|--:|`,
+];
+for (const [N, C] of SHAPES) {
+  for (const [op, label] of [['crossEntropy', 'forward'], ['crossEntropyWithGrad', 'with grad']]) {
+    const g = names.map((p) => find(p, op, N, C)).map((r) => (r ? fmtG(r.gLogitsPerSec) : '-'));
+    const vs = (peer) => mark(speedup(peer, op, N, C), need(op, peer));
+    md.push(`| ${N} x ${C} | ${label} | ${g.join(' | ')} | ${vs('PyTorch')} | ${vs('tfjs-wasm')} |`);
+  }
+}
+const lse = SHAPES.map(([N, C]) => `${N}x${C} ${lseOverCeiling(N, C) ? fmtUp(lseOverCeiling(N, C)) : '-'}`);
+md.push('', ...wrap(`\`logSumExp\` time / exp-sum ceiling time (target <= ${CEILING_MAX}): ${lse.join(', ')}.`));
+md.push('', '![throughput](bench/throughput.svg)', '');
+const torchVersion = env.torch ? `PyTorch ${env.torch} (${env.torchThreads} thread)` : 'no PyTorch';
+md.push(...wrap(`${date}, ${machine}, Node ${env.node}, ${torchVersion}, tfjs ${env.tfjs}; medians, one run, all`
+  + ' implementations measured in the same run (`npm run bench`).'));
+console.log(`\nREADME Performance table (bench/results/latest.md):\n\n${md.join('\n')}\n`);
+
+if (warnings.length) console.log(`${warnings.length} warning(s):\n${warnings.join('\n')}`);
 console.log(`total ${((performance.now() - started) / 1e3).toFixed(1)} s (sink ${sink.toPrecision(3)})`);
 
 const dir = new URL('./results/', import.meta.url);
 mkdirSync(dir, { recursive: true });
-writeFileSync(new URL('latest.json', dir), `${JSON.stringify({ env, results }, null, 2)}\n`);
-console.log('raw results: bench/results/latest.json');
+writeFileSync(new URL('latest.json', dir), `${JSON.stringify({ env, warnings, results }, null, 2)}\n`);
+writeFileSync(new URL('latest.md', dir), `${md.join('\n')}\n`);
+if (SHAPES === GRID) { // a partial run leaves the committed chart alone
+  const points = (impl, op, scale = 1) => SHAPES.filter(([N, C]) => find(impl, op, N, C))
+    .map(([N, C]) => [C, scale * find(impl, op, N, C).gLogitsPerSec, N]);
+  const panel = (op, title) => ({
+    title,
+    series: names.map((name) => ({ name, points: points(name, op) })),
+    target: env.torch && points('PyTorch', op, need(op, 'PyTorch')),
+  });
+  writeFileSync(new URL('./throughput.svg', import.meta.url), throughputChart({
+    title: 'Cross-entropy throughput against the number of classes C',
+    subtitle: `${machine} · Node ${env.node} · ${date} · one thread each · medians of one run`,
+    targetName: `target (${need('crossEntropy', 'PyTorch')}x / ${need('crossEntropyWithGrad', 'PyTorch')}x PyTorch)`,
+    panels: [
+      panel('crossEntropy', 'forward (mean loss)'),
+      panel('crossEntropyWithGrad', 'with gradient (loss and d loss/d logits)'),
+    ],
+  }));
+}
+console.log(`raw results: bench/results/latest.json${SHAPES === GRID ? '; chart: bench/throughput.svg' : ''}`);
