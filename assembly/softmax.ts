@@ -3,12 +3,15 @@ import { row_max } from "./rows";
 import { row_blocks, combine, row_scale_blocks, row_M, row_se, Sums, store_part } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
+import { LANES_MAX_C, lse_lanes } from "./lanes";
 
 // NaN rules follow PyTorch: log_softmax/softmax subtract the row max, so a +inf entry or an all -inf
 // row gives NaN; logsumexp treats an infinite max as the answer (+inf or -inf) unless the row holds NaN.
 
 function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
-  for (let r0 = 0; r0 < R; r0 += GROUP) {
+  let r0 = 0;
+  if (C <= LANES_MAX_C) for (; r0 + 4 <= R; r0 += 4) lse_lanes(x + (<usize>r0 * C << 2), out + (<usize>r0 << 2), C);
+  for (; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);

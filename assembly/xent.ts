@@ -16,6 +16,7 @@ import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, finish } from "./group";
+import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 
 function xent_index_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
@@ -24,7 +25,17 @@ function xent_index_rows(
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   let total: f64 = 0;
-  for (let r0 = 0; r0 < R; r0 += GROUP) {
+  let r0 = 0;
+  if (!logProbs && C <= LANES_MAX_C) {
+    for (; r0 + 4 <= R; r0 += 4) {
+      const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
+      total += xent_index_lanes(
+        x + o, target + q, weight, loss ? loss + q : 0, grad ? grad + o : 0, scales ? scales + q : 0,
+        C, ignoreIndex, eps, wsum, gscale,
+      );
+    }
+  }
+  for (; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const r = r0 + j;

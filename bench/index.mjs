@@ -16,7 +16,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { Bench } from 'tinybench';
 import {
-  crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend,
+  allocFloat32, crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend,
 } from '../dist/index.js';
 import { throughputChart } from './svg.mjs';
 
@@ -57,12 +57,33 @@ function xent(backend) {
       const input = { data: logits, shape: [N, C] };
       // A training loop reuses its gradient buffer; passing `out` keeps an allocation of the size of
       // the logits out of the timing. (logSoftmax has no `out` option and allocates its result.)
-      const out = new Float32Array(N * C);
+      // The same for logSoftmax's and logSumExp's outputs.
+      const out = new Float32Array(N * C), lse = new Float32Array(N);
       return {
         forward: () => (setBackend(backend), crossEntropy(input, targets)),
         withGrad: () => (setBackend(backend), crossEntropyWithGrad(input, targets, { out })),
-        logSumExp: () => (setBackend(backend), logSumExp(input)),
-        logSoftmax: () => (setBackend(backend), logSoftmax(input)),
+        logSumExp: () => (setBackend(backend), logSumExp(input, { out: lse })),
+        logSoftmax: () => (setBackend(backend), logSoftmax(input, { out })),
+      };
+    },
+  };
+}
+
+/** xent-wasm with its inputs and outputs in WASM memory (allocFloat32): no copy in or out. The arrays'
+ *  `data` getters are read on every call, as a caller must (memory growth detaches old views). */
+function xentZeroCopy() {
+  return {
+    name: 'xent-wasm-zc',
+    setup({ N, C, logits, targets }) {
+      const x = allocFloat32(N * C), out = allocFloat32(N * C), lse = allocFloat32(N);
+      x.data.set(logits);
+      const input = () => ({ data: x.data, shape: [N, C] });
+      return {
+        forward: () => (setBackend('wasm'), crossEntropy(input(), targets)),
+        withGrad: () => (setBackend('wasm'), crossEntropyWithGrad(input(), targets, { out: out.data })),
+        logSumExp: () => (setBackend('wasm'), logSumExp(input(), { out: lse.data })),
+        logSoftmax: () => (setBackend('wasm'), logSoftmax(input(), { out: out.data })),
+        dispose: () => [x, out, lse].forEach((a) => a.free()),
       };
     },
   };
@@ -206,7 +227,7 @@ const disagreement = (got, want) => Object.keys(want)
 const backend = await init();
 const ceiling = expSumCeiling();
 const IMPLEMENTATIONS = [
-  ...(backend === 'wasm' ? [xent('wasm')] : []), xent('js'), ...(ceiling.skip ? [] : [ceiling]),
+  ...(backend === 'wasm' ? [xent('wasm'), xentZeroCopy()] : []), xent('js'), ...(ceiling.skip ? [] : [ceiling]),
   tfjs('wasm'), tfjs('cpu'),
 ];
 await tf.setBackend('cpu');
@@ -234,6 +255,16 @@ const results = [];
 const warnings = [];
 const warn = (msg) => (warnings.push(msg), console.log(`\nWARNING: ${msg}`));
 let torchOn = true;
+// Streaming: the copying path works a chunk of rows at a time, so its WASM memory stays small whatever
+// the input's size. Measured before any zero-copy array is allocated (WASM memory never shrinks).
+if (backend === 'wasm') {
+  const { N, C, logits, targets } = makeInputs(512, 32000, 99);
+  setBackend('wasm');
+  consume(crossEntropyWithGrad({ data: logits, shape: [N, C] }, targets));
+  env.wasmMemoryCopyPath = getBackendInfo().wasmMemoryBytes;
+  console.log(`WASM memory after a ${N} x ${C} crossEntropyWithGrad (${(N * C * 4 / 2 ** 20).toFixed(0)} MiB of logits,`
+    + ` copied in chunks): ${(env.wasmMemoryCopyPath / 2 ** 20).toFixed(1)} MiB`);
+}
 const started = performance.now();
 for (const [i, [N, C]] of SHAPES.entries()) {
   // One shape at a time, so that only one shape's inputs (and tensors) are alive.
@@ -386,6 +417,9 @@ md.push(...wrap(`${date}, ${machine}, Node ${env.node}, ${torchVersion}, tfjs ${
   + ' implementations measured in the same run (`npm run bench`).'));
 console.log(`\nREADME Performance table (bench/results/latest.md):\n\n${md.join('\n')}\n`);
 
+// WASM memory never shrinks, so its size now is the peak over the whole run (zero-copy arrays included)
+env.wasmMemoryPeak = getBackendInfo().wasmMemoryBytes ?? null;
+if (env.wasmMemoryPeak) console.log(`peak WASM memory: ${(env.wasmMemoryPeak / 2 ** 20).toFixed(1)} MiB`);
 if (warnings.length) console.log(`${warnings.length} warning(s):\n${warnings.join('\n')}`);
 console.log(`total ${((performance.now() - started) / 1e3).toFixed(1)} s (sink ${sink.toPrecision(3)})`);
 

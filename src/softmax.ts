@@ -1,12 +1,12 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
 import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
-import { checkInteger, checkOptions, shapeString } from './check.ts';
+import { checkFloat32Array, checkInteger, checkOptions, shapeString } from './check.ts';
 import { resolveTensor } from './problem.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
 
 function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOptions | undefined): Float32Array {
-  const opts = checkOptions(options, ['dim']);
+  const opts = checkOptions(options, ['dim', 'out']);
   const { data, shape } = resolveTensor(input, 'input');
   const rank = shape.length;
   if (rank === 0) throw new RangeError(`input.shape: expected at least 1 dimension, got []`);
@@ -18,10 +18,15 @@ function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOpti
   const N = shape.slice(0, d).reduce((a, b) => a * b, 1);
   const C = shape[d];
   const S = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(op === 'logsumexp' ? N * S : data.length);
+  const length = op === 'logsumexp' ? N * S : data.length;
+  let out: Float32Array;
+  if (opts.out === undefined) out = new Float32Array(length);
+  else {
+    out = checkFloat32Array('options.out', opts.out);
+    if (out.length !== length) throw new RangeError(`options.out: expected length ${length}, got ${out.length}`);
+  }
   if (C === 0) return out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
-  kernels().classOp(op, data, N, C, S, out);
-  return out;
+  return kernels().classOp(op, data, N, C, S, out);
 }
 
 /**

@@ -57,6 +57,9 @@ export interface CrossEntropyGradOptions extends CrossEntropyOptions {
 export interface SoftmaxOptions {
   /** The axis to normalise over; negative counts from the end. Default -1 (the last axis). */
   dim?: number;
+  /** Where to write the result (the output's length). For logSoftmax and softmax it may be the input's
+   *  own data: the result then overwrites it in place. */
+  out?: Float32Array;
 }
 
 export type BackendName = 'wasm' | 'js';

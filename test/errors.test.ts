@@ -53,7 +53,9 @@ const cases: Case[] = [
   ['nllLoss index out of range', () => nllLoss(x6, [0, 1, 2, 0, 3, 2]), RangeError, 'target[4] = 3 is out of range for 3 classes'],
   ['softmax dim out of range', () => softmax(x6, { dim: 2 }), RangeError, 'options.dim: expected an integer in [-2, 1] for shape [6, 3], got 2'],
   ['logSoftmax dim not an integer', () => logSoftmax(x6, { dim: 0.5 }), TypeError, 'options.dim: expected an integer, got number 0.5'],
-  ['logSumExp unknown option', () => logSumExp(x6, { axis: 0 } as never), TypeError, /options.axis: unknown option; expected one of dim/],
+  ['logSumExp unknown option', () => logSumExp(x6, { axis: 0 } as never), TypeError, /options.axis: unknown option; expected one of dim, out/],
+  ['logSumExp out of the wrong length', () => logSumExp(x6, { out: new Float32Array(18) }), RangeError, 'options.out: expected length 6, got 18'],
+  ['softmax out of the wrong type', () => softmax(x6, { out: [] as never }), TypeError, 'options.out: expected a Float32Array, got Array(0)'],
   ['setBackend with an unknown name', () => setBackend('gpu' as never), TypeError, `setBackend: expected 'wasm', 'js' or 'auto', got string "gpu"`],
 ];
 

@@ -66,6 +66,33 @@ describe.each(BACKENDS)('allocFloat32 on %s', (backend) => {
     expect(logSumExp({ data: x.data, shape }, { dim: 1 })).toEqual(logSumExp({ data: logits, shape }, { dim: 1 }));
   });
 
+  it("the softmax family's out option: a JS array, WASM memory, or the input itself (in place)", () => {
+    const rand = rng(91);
+    for (const [shape, dim] of [[[6, 700], -1], [[3, 20, 7], 1]] as const) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const logits = randomLogits(rand, n);
+      const positions = n / shape[dim < 0 ? shape.length + dim : dim];
+      for (const [fn, len] of [[logSoftmax, n], [softmax, n], [logSumExp, positions]] as const) {
+        const want = fn({ data: logits, shape }, { dim });
+        const js = new Float32Array(len);
+        expect(fn({ data: logits, shape }, { dim, out: js })).toBe(js);
+        expectSameBits(js, want, `${fn.name} into a JS array`);
+        const x = alloc(n), o = alloc(len);
+        x.data.set(logits);
+        const got = fn({ data: x.data, shape }, { dim, out: o.data });
+        expectSameBits(o.data, want, `${fn.name} into WASM memory`);
+        expect(got.byteOffset).toBe(o.data.byteOffset);
+        if (len === n) {
+          fn({ data: x.data, shape }, { dim, out: x.data });
+          expectSameBits(x.data, want, `${fn.name} in place in WASM memory`);
+          const copy = logits.slice();
+          fn({ data: copy, shape }, { dim, out: copy });
+          expectSameBits(copy, want, `${fn.name} in place in a JS array`);
+        }
+      }
+    }
+  });
+
   it('data is re-derived after the memory grows, and repeated calls do not grow it', () => {
     const x = alloc(1000);
     x.data.set(randomLogits(rng(3), 1000));

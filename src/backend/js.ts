@@ -82,7 +82,7 @@ function xent(job: XentJob): number {
   return total;
 }
 
-function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void {
+function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
   forEachPosition(N, C, S, (pos, base) => {
     let m = maxOf(x, base, C, S);
     if (op === 'logsumexp') {
@@ -98,6 +98,7 @@ function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, 
       out[i] = op === 'log_softmax' ? x[i] - m - L : Math.exp(x[i] - m) / se;
     }
   });
+  return out;
 }
 
 export const jsKernels: Kernels = { name: 'js', xent, classOp };

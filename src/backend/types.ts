@@ -34,6 +34,7 @@ export interface Kernels {
   readonly name: 'wasm' | 'js';
   /** Runs a cross-entropy job; returns the sum of the per-position losses (float64). */
   xent(job: XentJob): number;
-  /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise. */
-  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void;
+  /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise.
+   *  Returns out, or a fresh view of the same floats if it lives in WASM memory that grew. */
+  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array;
 }

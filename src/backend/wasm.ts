@@ -199,13 +199,13 @@ export class WasmKernels implements Kernels {
     return total;
   }
 
-  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): void {
-    if (N * S === 0 || C === 0) return;
+  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
+    if (N * S === 0 || C === 0) return out;
     const slab = C * S;
     const reduce = op === 'logsumexp';
     const width = reduce ? S : slab; // output floats per n
     const xDirect = this.inMemory(x), oDirect = this.inMemory(out);
-    const xAt = x.byteOffset, oAt = out.byteOffset; // before any growth detaches the views
+    const xAt = x.byteOffset, oAt = out.byteOffset, oLen = out.length; // before any growth detaches the views
     const B = this.blockSize(C, S);
     const [sp, chunkStart] = regions(this.base, S === 1 ? 0 : B * C * 4);
     // log_softmax and softmax run in place over the chunk's copy of x when there is one
@@ -221,5 +221,6 @@ export class WasmKernels implements Kernels {
       kernel(xp, outPtr, r, C, S, sp, B);
       if (!oDirect) out.set(this.f32.subarray(outPtr >> 2, (outPtr >> 2) + r * width), n0 * width);
     }
+    return oDirect && out.buffer !== this.ex.memory.buffer ? new Float32Array(this.ex.memory.buffer, oAt, oLen) : out;
   }
 }

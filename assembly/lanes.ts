@@ -1,0 +1,160 @@
+// Small C: four rows side by side, one row per lane.
+//
+// With ten classes a row is two and a half vectors, and the per-row steps of the row kernels (masked
+// tail, horizontal max and sum, block records) cost more than its exponentials. Here a group of four
+// rows is transposed into C vectors (class c of the four rows), so the max, the exponentials and the
+// sums are plain vertical f32x4 operations with no masks and no horizontal steps.
+import { expneg_f32x4 } from "./vmath";
+import { row_max, row_fill } from "./rows";
+import { leave, finish } from "./group";
+
+/** Largest C the lane kernels take. */
+export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more than it saves
+/** The transposed group: LANES_MAX_C vectors. */
+const T: usize = memory.data(LANES_MAX_C << 4, 16);
+/** Per-lane scratch for building vectors from scalars. */
+const LANE: usize = memory.data(16, 16);
+
+/** T[c] = (row0[c], row1[c], row2[c], row3[c]) for the four rows of C floats starting at p. */
+// @ts-ignore: decorator
+@inline function transpose_in(p: usize, C: i32): void {
+  const s = <usize>C << 2;
+  for (let c = 0; c < C; c++) {
+    const q = p + (<usize>c << 2);
+    let v = f32x4.splat(load<f32>(q));
+    v = f32x4.replace_lane(v, 1, load<f32>(q + s));
+    v = f32x4.replace_lane(v, 2, load<f32>(q + 2 * s));
+    v = f32x4.replace_lane(v, 3, load<f32>(q + 3 * s));
+    v128.store(T + (<usize>c << 4), v);
+  }
+}
+
+/** The inverse of transpose_in, into the four rows at g. */
+// @ts-ignore: decorator
+@inline function transpose_out(g: usize, C: i32): void {
+  const s = <usize>C << 2;
+  for (let c = 0; c < C; c++) {
+    const v = v128.load(T + (<usize>c << 4));
+    const q = g + (<usize>c << 2);
+    store<f32>(q, f32x4.extract_lane(v, 0));
+    store<f32>(q + s, f32x4.extract_lane(v, 1));
+    store<f32>(q + 2 * s, f32x4.extract_lane(v, 2));
+    store<f32>(q + 3 * s, f32x4.extract_lane(v, 3));
+  }
+}
+
+/** Max of each lane over the C vectors of T (pmax: a NaN is skipped here and caught by the exp). */
+// @ts-ignore: decorator
+@inline function lanes_max(C: i32): v128 {
+  let m = f32x4.splat(-Infinity);
+  for (let c = 0; c < C; c++) m = f32x4.pmax(m, v128.load(T + (<usize>c << 4)));
+  return m;
+}
+
+/** The exp shift of each lane: its max, or 0 where the max is -inf (a row of only -inf and NaN). */
+// @ts-ignore: decorator
+@inline function lanes_shift(m: v128): v128 {
+  return v128.bitselect(f32x4.splat(0), m, f32x4.eq(m, f32x4.splat(-Infinity)));
+}
+
+/**
+ * Cross-entropy with class-index targets for four rows of C <= LANES_MAX_C classes at x (the same
+ * contract as xent_index_rows, for rows r0..r0+3, logits not log-probabilities). With grad, the rows'
+ * gradients are written to grad (which may be x). Returns the f64 sum of the four losses.
+ */
+export function xent_index_lanes(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32,
+): f64 {
+  const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
+  const rowBytes = <usize>C << 2;
+  transpose_in(x, C);
+  const m = lanes_max(C), sv = lanes_shift(m);
+  let s = f32x4.splat(0), d = s;
+  for (let c = 0; c < C; c++) {
+    const t = T + (<usize>c << 4);
+    const v = v128.load(t);
+    const e = expneg_f32x4(f32x4.sub(v, sv));
+    s = f32x4.add(s, e);
+    if (eps > 0) d = f32x4.add(d, f32x4.mul(f32x4.splat(load<f32>(weight + (<usize>c << 2))), f32x4.sub(v, sv)));
+    if (grad) v128.store(t, e);
+  }
+  // per lane: the loss as a + b log(se) (group.ts), and the gradient's two coefficients
+  let kv = f32x4.splat(0), bv = kv;
+  for (let j = 0; j < 4; j++) {
+    const t = load<i32>(target + (<usize>j << 2));
+    if (t == ignoreIndex) {
+      leave(j, 0, 0, 1);
+      continue;
+    }
+    const wt = load<f32>(weight + (<usize>t << 2));
+    const xt = load<f32>(x + <usize>j * rowBytes + (<usize>t << 2));
+    const M = lane_of(m, j), se = lane_of(s, j);
+    let a = -<f64>hot * wt * (<f64>xt - M);
+    if (eps > 0) a -= <f64>ec * lane_of(d, j);
+    leave(j, a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
+    if (grad) {
+      const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
+      kv = set_lane(kv, j, scale * (hot * wt + ec * wsum) / se);
+      bv = set_lane(bv, j, scale * ec);
+    }
+  }
+  const total = finish(4, loss);
+  if (grad) {
+    for (let c = 0; c < C; c++) {
+      const t = T + (<usize>c << 4);
+      let g = f32x4.mul(kv, v128.load(t));
+      if (eps > 0) g = f32x4.sub(g, f32x4.mul(bv, f32x4.splat(load<f32>(weight + (<usize>c << 2)))));
+      v128.store(t, g);
+    }
+    // ignored rows: their finiteness, before transpose_out overwrites x when grad == x
+    let nonFinite = 0;
+    for (let j = 0; j < 4; j++) {
+      if (load<i32>(target + (<usize>j << 2)) == ignoreIndex && !isFinite(row_max(x + <usize>j * rowBytes, C))) nonFinite |= 1 << j;
+    }
+    transpose_out(grad, C);
+    for (let j = 0; j < 4; j++) {
+      const t = load<i32>(target + (<usize>j << 2));
+      const g = grad + <usize>j * rowBytes;
+      if (t == ignoreIndex) {
+        row_fill(g, C, nonFinite & (1 << j) ? NaN : 0);
+        continue;
+      }
+      const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
+      const wt = load<f32>(weight + (<usize>t << 2));
+      const gt = g + (<usize>t << 2);
+      store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+    }
+  }
+  return total;
+}
+
+/** logsumexp of four rows of C <= LANES_MAX_C floats at x, into out[0..3] (PyTorch's rules: see
+ *  softmax.ts). */
+export function lse_lanes(x: usize, out: usize, C: i32): void {
+  transpose_in(x, C);
+  const m = lanes_max(C), sv = lanes_shift(m);
+  let s = f32x4.splat(0);
+  for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_f32x4(f32x4.sub(v128.load(T + (<usize>c << 4)), sv)));
+  for (let j = 0; j < 4; j++) {
+    const M = lane_of(m, j);
+    if (isFinite(M)) leave(j, M, 1, lane_of(s, j));
+    else leave(j, isNaN(row_max(x + (<usize>j * C << 2), C)) ? NaN : M, 0, 1);
+  }
+  finish(4, out);
+}
+
+/** Lane j of v (j not a constant, so through memory). */
+// @ts-ignore: decorator
+@inline function lane_of(v: v128, j: i32): f32 {
+  v128.store(LANE, v);
+  return load<f32>(LANE + (<usize>j << 2));
+}
+
+/** v with lane j set to a (j not a constant, so through memory). */
+// @ts-ignore: decorator
+@inline function set_lane(v: v128, j: i32, a: f32): v128 {
+  v128.store(LANE, v);
+  store<f32>(LANE + (<usize>j << 2), a);
+  return v128.load(LANE);
+}
