@@ -3,6 +3,7 @@
 import {
   crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, setBackend, softmax,
 } from '../dist/index.js';
+import { mulberry32 } from './random.mjs';
 
 const line = (label, value) => console.log(`  ${label.padEnd(36)} ${value}`);
 const heading = (title) => console.log(`\n${title}`);
@@ -47,15 +48,6 @@ heading('2. Stable vs naive cross-entropy');
 const N = 512, C = 32000;
 heading(`3. Batch of ${N} x ${C} (LLM-vocabulary logits, normal with sd 3, seeded)`);
 
-// mulberry32: a tiny seeded PRNG, so every run (and every machine) sees the same batch.
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(42);
 const logits = new Float32Array(N * C);
 for (let i = 0; i < logits.length; i += 2) { // Box-Muller, two normals per draw

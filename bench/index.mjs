@@ -18,6 +18,7 @@ import { Bench } from 'tinybench';
 import {
   allocFloat32, crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend,
 } from '../dist/index.js';
+import { mulberry32 } from './random.mjs';
 import { throughputChart } from './svg.mjs';
 
 const GRID = [[4096, 10], [2048, 1000], [512, 32000], [64, 128256], [16, 262144]];
@@ -179,16 +180,6 @@ function runTorch({ N, C, logits, targets }) {
     return { skip: `${script} failed (status ${run.status}): ${run.stderr.trim().split('\n').pop()}` };
   }
   return JSON.parse(run.stdout);
-}
-
-// mulberry32: a tiny seeded PRNG, so that every run sees the same inputs.
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Logits uniform in [-3, 3) and uniform class targets. */
