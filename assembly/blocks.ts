@@ -14,6 +14,13 @@
 import { expneg_f32, expneg_f32x4, hmax_f32x4, hsum_f32x4 } from "./vmath";
 
 const BLOCK: i32 = 1024;
+
+/** 1 / temperature: exponentials are taken of (x - max) * inv_t. Every exported kernel sets it. */
+export let inv_t: f32 = 1;
+
+export function set_inv_t(v: f32): void {
+  inv_t = v;
+}
 const MAX_BLOCKS: i32 = 1024;
 /** Per-block records, 4 f32 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
 const REC: usize = memory.data(MAX_BLOCKS << 4, 16);
@@ -80,14 +87,26 @@ export const enum Sums {
 
 /**
  * Pass A over one row of C floats at p: per-block records, and with `e` != 0 the exponentials
- * exp(x - bm) written to e (which may be p: each vector is read before it is overwritten).
+ * exp((x - bm) inv_t) written to e (which may be p: each vector is read before it is overwritten).
  * w: class weights (Sums.SMOOTH, Sums.PROB); t: probability targets (Sums.PROB); t' = a t + b.
  * Returns the number of blocks.
  */
 // @ts-ignore: decorator
 @inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32): i32 {
+  // two copies of the loop, so that the common untempered case pays no multiply
+  return inv_t == 1 ? blocks_of(p, C, e, sums, w, t, a, b, false) : blocks_of(p, C, e, sums, w, t, a, b, true);
+}
+
+/** (x - shift), times inv_t when tempered. */
+// @ts-ignore: decorator
+@inline function tempered(d: v128, tv: v128, on: bool): v128 {
+  return on ? f32x4.mul(d, tv) : d;
+}
+
+// @ts-ignore: decorator
+@inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, temper: bool): i32 {
   const blk = block_len(C);
-  const av = f32x4.splat(a), bv = f32x4.splat(b), zero = f32x4.splat(0);
+  const av = f32x4.splat(a), bv = f32x4.splat(b), zero = f32x4.splat(0), tv = f32x4.splat(inv_t);
   let nb = 0;
   for (let j = 0; j < C; j += blk, nb++) {
     const n = min(blk, C - j);
@@ -100,7 +119,7 @@ export const enum Sums {
     for (const full = j + (n & ~3); i < full; i += 4) {
       const o = <usize>i << 2;
       const x = v128.load(p + o);
-      const ex = expneg_f32x4(f32x4.sub(x, sv));
+      const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
       s = f32x4.add(s, ex);
       if (sums != Sums.NONE) {
         const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
@@ -113,7 +132,7 @@ export const enum Sums {
       // the row's last, partial vector: -inf pads the exp (0), the shift pads x - shift (0), 0 pads w, t
       const k = j + n - i;
       const o = <usize>i << 2;
-      const ex = expneg_f32x4(f32x4.sub(load_part(p + o, k, -Infinity), sv));
+      const ex = expneg_f32x4(tempered(f32x4.sub(load_part(p + o, k, -Infinity), sv), tv, temper));
       s = f32x4.add(s, ex);
       if (sums != Sums.NONE) {
         const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
@@ -162,7 +181,7 @@ export let row_q: f64 = 0;
   for (let b = 0; b < nb; b++) {
     const r = REC + (<usize>b << 4);
     const bm = load<f32>(r);
-    const f = expneg_f32(bm - M); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
+    const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
     se += <f64>(load<f32>(r, 4) * f);
     if (sums != Sums.NONE) {
       const qb = <f64>load<f32>(r, 12);

@@ -7,6 +7,8 @@
 import { expneg_f32x4 } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
+import { inv_t } from "./blocks";
+import { z_on, z_term, z_loss_of } from "./zloss";
 
 /** Largest C the lane kernels take. */
 export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more than it saves
@@ -64,11 +66,15 @@ const LANE: usize = memory.data(16, 16);
  */
 export function xent_index_lanes(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32,
+  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32,
 ): f64 {
   const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
   const rowBytes = <usize>C << 2;
   transpose_in(x, C);
+  if (inv_t != 1) { // temper the transposed copy once: below, T, m and d are in tempered units
+    const tv = f32x4.splat(inv_t);
+    for (let c = 0; c < C; c++) v128.store(T + (<usize>c << 4), f32x4.mul(v128.load(T + (<usize>c << 4)), tv));
+  }
   const m = lanes_max(C), sv = lanes_shift(m);
   let s = f32x4.splat(0), d = s;
   for (let c = 0; c < C; c++) {
@@ -90,13 +96,15 @@ export function xent_index_lanes(
     const wt = load<f32>(weight + (<usize>t << 2));
     const xt = load<f32>(x + <usize>j * rowBytes + (<usize>t << 2));
     const M = lane_of(m, j), se = lane_of(s, j);
-    let a = -<f64>hot * wt * (<f64>xt - M);
+    const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
+    // as in xent_index_rows, in tempered units (M and d already are)
+    let a = -<f64>hot * wt * (<f64>xt * inv_t - M);
     if (eps > 0) a -= <f64>ec * lane_of(d, j);
-    leave(j, a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
+    const zk = z_on() ? z_term(j, <f64>M, se, scale) : 0;
+    leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
     if (grad) {
-      const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
-      kv = set_lane(kv, j, scale * (hot * wt + ec * wsum) / se);
-      bv = set_lane(bv, j, scale * ec);
+      kv = set_lane(kv, j, (scale * (hot * wt + ec * wsum) / se + zk) * inv_t);
+      bv = set_lane(bv, j, scale * ec * inv_t);
     }
   }
   const total = finish(4, loss);
@@ -123,7 +131,7 @@ export function xent_index_lanes(
       const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
       const wt = load<f32>(weight + (<usize>t << 2));
       const gt = g + (<usize>t << 2);
-      store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+      store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
     }
   }
   return total;
@@ -133,7 +141,7 @@ export function xent_index_lanes(
  *  softmax.ts). */
 export function lse_lanes(x: usize, out: usize, C: i32): void {
   transpose_in(x, C);
-  const m = lanes_max(C), sv = lanes_shift(m);
+  const m = lanes_max(C), sv = lanes_shift(m); // no temperature here: the softmax family sets inv_t = 1
   let s = f32x4.splat(0);
   for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_f32x4(f32x4.sub(v128.load(T + (<usize>c << 4)), sv)));
   for (let j = 0; j < 4; j++) {

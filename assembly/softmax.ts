@@ -1,6 +1,6 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, row_M, row_se, Sums, store_part } from "./blocks";
+import { row_blocks, combine, row_scale_blocks, row_M, row_se, Sums, store_part, set_inv_t } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
 import { LANES_MAX_C, lse_lanes } from "./lanes";
@@ -57,6 +57,7 @@ function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
  * For S > 1, `scratch` holds B*C floats. C >= 1.
  */
 export function logsumexp_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  set_inv_t(1);
   if (S == 1) return lse_rows(x, out, N, C);
   for (let n = 0; n < N; n++) {
     for (let s0 = 0; s0 < S; s0 += B) {
@@ -69,6 +70,7 @@ export function logsumexp_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scra
 
 /** out = x - logsumexp(x) along the class axis; out may equal x. For S > 1, scratch holds B*C floats. */
 export function log_softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  set_inv_t(1);
   if (S == 1) return log_softmax_rows(x, out, N, C);
   for (let n = 0; n < N; n++) {
     for (let s0 = 0; s0 < S; s0 += B) {
@@ -82,6 +84,7 @@ export function log_softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, sc
 
 /** out = exp(x - max) / sum(exp(x - max)) along the class axis; out may equal x. */
 export function softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  set_inv_t(1);
   if (S == 1) return softmax_rows(x, out, N, C);
   for (let n = 0; n < N; n++) {
     for (let s0 = 0; s0 < S; s0 += B) {

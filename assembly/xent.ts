@@ -13,14 +13,15 @@
 // per-position losses. Ignored positions have loss 0 and gradient 0 (NaN if
 // their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
-import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums } from "./blocks";
+import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
+import { start_z, z_on, z_term, z_loss_of } from "./zloss";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, finish } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 
 function xent_index_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32,
+  R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, zLoss: f32,
 ): f64 {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
@@ -31,7 +32,7 @@ function xent_index_rows(
       const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
       total += xent_index_lanes(
         x + o, target + q, weight, loss ? loss + q : 0, grad ? grad + o : 0, scales ? scales + q : 0,
-        C, ignoreIndex, eps, wsum, gscale,
+        C, ignoreIndex, eps, wsum, gscale, zLoss,
       );
     }
   }
@@ -60,16 +61,18 @@ function xent_index_rows(
       } else {
         if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0), Sums.SMOOTH);
         else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
-        // loss = -hot wt (xt - M - L) - ec (d - L W)  with d = sum w (x - M), L = log(se)
-        let a = -<f64>hot * wt * (<f64>xt - row_M);
-        if (eps > 0) a -= <f64>ec * row_d;
-        leave(j, a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
-        if (g) row_grad(g, g, C, scale * (hot * wt + ec * wsum) / row_se, weight, 0, 0, scale * ec);
+        // loss = -hot wt (xt' - M' - L) - ec (d' - L W), in tempered units x' = x inv_t:
+        // M' = M inv_t, d' = inv_t sum w (x - M), L = log(se)
+        let a = -<f64>hot * wt * (<f64>xt - row_M) * inv_t;
+        if (eps > 0) a -= <f64>ec * row_d * inv_t;
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, row_se, scale) : 0;
+        leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
+        if (g) row_grad(g, g, C, (scale * (hot * wt + ec * wsum) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
       }
       if (g) {
         // the target's own coefficient, added after the row pass
         const gt = g + (<usize>t << 2);
-        store<f32>(gt, load<f32>(gt) - scale * hot * wt);
+        store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
       }
     }
     total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
@@ -79,7 +82,7 @@ function xent_index_rows(
 
 function xent_prob_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32,
+  R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32, zLoss: f32,
 ): f64 {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
@@ -96,8 +99,10 @@ function xent_prob_rows(
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
         combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec), Sums.PROB);
-        leave(j, -row_d, row_q, row_se); // loss = L q - d, d = sum w t' (x - M), q = sum w t'
-        if (g) row_grad(g, g, C, scale * <f32>row_q / row_se, weight, t, scale * hot, scale * ec);
+        // loss = L q - d', d' = inv_t sum w t' (x - M), q = sum w t'
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, row_se, scale) : 0;
+        leave(j, z_on() ? -row_d * inv_t + z_loss_of(j) : -row_d * inv_t, row_q, row_se);
+        if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * inv_t, weight, t, scale * hot * inv_t, scale * ec * inv_t);
       }
     }
     total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
@@ -112,10 +117,11 @@ function xent_prob_rows(
 export function xent_index_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
-  ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32,
+  ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
 ): f64 {
+  start_z(invT, zLoss);
   if (S == 1) {
-    return xent_index_rows(x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs);
+    return xent_index_rows(x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss);
   }
   let total: f64 = 0;
   for (let n = 0; n < N; n++) {
@@ -124,7 +130,7 @@ export function xent_index_f32(
       gather_rows(x + o, scratch, C, S, b);
       total += xent_index_rows(
         scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, ignoreIndex, eps, wsum, gscale, logProbs,
+        b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss,
       );
       if (grad) scatter_rows(scratch, grad + o, C, S, b);
     }
@@ -139,10 +145,11 @@ export function xent_index_f32(
 export function xent_prob_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
-  eps: f32, gscale: f32, logProbs: i32,
+  eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
 ): f64 {
+  start_z(invT, zLoss);
   if (S == 1) {
-    return xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs);
+    return xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs, zLoss);
   }
   const tscratch = scratch + (<usize>B * C << 2);
   let total: f64 = 0;
@@ -153,7 +160,7 @@ export function xent_prob_f32(
       gather_rows(target + o, tscratch, C, S, b);
       total += xent_prob_rows(
         scratch, tscratch, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, eps, gscale, logProbs,
+        b, C, eps, gscale, logProbs, zLoss,
       );
       if (grad) scatter_rows(scratch, grad + o, C, S, b);
     }

@@ -11,7 +11,7 @@
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
 import { checkInteger, checkOptions, checkShape, describe, shapeString } from './check.ts';
 import {
-  GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, positionShape, resolveInput, resolveReduction, resolveSmoothing,
+  CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, positionShape, resolveInput, resolveReduction, resolveSmoothing,
   resolveWeight, sameShape, type Layout,
 } from './problem.ts';
 import type {
@@ -796,7 +796,7 @@ export function setDiagnosticsHandler(fn: DiagnosticsHandler | null): void {
 export function runCheck(input: Logits, target: Target, options: object, keys: 'loss' | 'grad', logProbs: boolean): void {
   const mode = checkMode((options as { check?: unknown }).check);
   if (mode === 'off') return;
-  const findings = diagnoseImpl(input, target, options, keys === 'grad' ? GRAD_KEYS : LOSS_KEYS, logProbs);
+  const findings = diagnoseImpl(input, target, options, keys === 'grad' ? GRAD_KEYS : logProbs ? LOSS_KEYS : CE_KEYS, logProbs);
   const errors = mode === 'throw' && findings.some((e) => e.severity === 'error');
   for (const finding of findings) {
     if (finding.severity === 'info' || (errors && finding.severity === 'error') || reported.has(finding.code)) continue;

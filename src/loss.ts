@@ -2,13 +2,13 @@
 import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose.ts';
-import { resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
-import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, Target } from './types.ts';
+import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
+import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
 function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
   return {
     x: p.data, N: p.N, C: p.C, S: p.S, index: p.index, prob: p.prob, weight: p.weight, eps: p.eps,
-    logProbs, loss: null, grad: null, scales: null, gscale: 1, ...extra,
+    logProbs, loss: null, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: p.zLoss, ...extra,
   };
 }
 
@@ -19,6 +19,7 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
   const j = job(p, logProbs, { ...extra, loss });
   const total = kernels().xent(j);
   extra.grad = j.grad; // a gradient in WASM memory comes back as a fresh view if the memory grew
+  extra.zTotal = j.zTotal;
   if (loss) return loss;
   if (p.reduction === 'sum') return Math.fround(total);
   // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
@@ -41,23 +42,27 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
  */
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
   if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'loss', false);
-  return lossOf(resolveProblem(input, target, options, false), false, {});
+  return lossOf(resolveProblem(input, target, options, CE_KEYS), false, {});
 }
 
 /**
  * The loss and its gradient d(loss)/d(input) (scaled by options.gradOutput), from one evaluation.
  * `grad` is laid out like the input; with `options.out === input.data` it overwrites the logits in place.
- * Ignored positions get a zero gradient.
+ * Ignored positions get a zero gradient. With options.zLoss (and reduction mean or sum), `zLoss` is the
+ * z-loss part of `loss`, reduced the same way.
  */
 export function crossEntropyWithGrad(
   input: Logits, target: Target, options?: CrossEntropyGradOptions,
-): { loss: number | Float32Array; grad: Float32Array } {
+): { loss: number | Float32Array; grad: Float32Array; zLoss?: number } {
   if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'grad', false);
-  const p = resolveProblem(input, target, options, true);
+  const p = resolveProblem(input, target, options, GRAD_KEYS);
   const { out, gscale, scales } = resolveGradOptions(p, options);
   const extra: Partial<XentJob> = { grad: out, gscale, scales };
   const loss = lossOf(p, false, extra);
-  return { loss, grad: extra.grad! };
+  if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad: extra.grad! };
+  // the z-loss part of `loss` alone, reduced the same way
+  const z = extra.zTotal ?? 0;
+  return { loss, grad: extra.grad!, zLoss: Math.fround(p.reduction === 'sum' ? z : p.denominator === 0 ? NaN : z / p.denominator) };
 }
 
 /**
@@ -65,7 +70,7 @@ export function crossEntropyWithGrad(
  * already is log_softmax(logits). Takes the same targets and options as crossEntropy; with class
  * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
  */
-export function nllLoss(logProbs: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
+export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
   if (options?.check !== undefined && options.check !== 'off') runCheck(logProbs, target, options, 'loss', true);
-  return lossOf(resolveProblem(logProbs, target, options, false), true, {});
+  return lossOf(resolveProblem(logProbs, target, options, LOSS_KEYS), true, {});
 }

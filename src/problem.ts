@@ -27,11 +27,17 @@ export interface Problem extends Layout {
   eps: number;
   /** The mean's divisor: sum of w[t] over non-ignored positions, or the number of positions. */
   denominator: number;
+  /** 1 / temperature (1 when not set). */
+  invT: number;
+  /** z-loss coefficient (0 when not set). */
+  zLoss: number;
 }
 
 // 'check' is read by loss.ts before resolveProblem (diagnose.ts runCheck); here it only has to be allowed
 export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
-export const GRAD_KEYS = [...LOSS_KEYS, 'gradOutput', 'out'] as const;
+/** crossEntropy's: nllLoss's plus those that act on logits. */
+export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss'] as const;
+export const GRAD_KEYS = [...CE_KEYS, 'gradOutput', 'out'] as const;
 
 /** Checks a { data: Float32Array, shape } argument (a bare Float32Array reads as 1-D). */
 export function resolveTensor(input: unknown, name: string): { data: Float32Array; shape: readonly number[] } {
@@ -188,6 +194,15 @@ export function resolveReduction(v: unknown): Reduction {
   throw new TypeError(`options.reduction: expected 'mean', 'sum' or 'none', got ${describe(v)}`);
 }
 
+/** A finite number > 0 (or >= 0 with zeroOk), or `fallback` when undefined. */
+function resolvePositive(name: string, v: unknown, fallback: number, zeroOk: boolean): number {
+  if (v === undefined) return fallback;
+  const want = zeroOk ? 'a finite number >= 0' : 'a finite number > 0';
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name}: expected ${want}, got ${describe(v)}`);
+  if (!Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new RangeError(`${name}: expected ${want}, got ${v}`);
+  return v;
+}
+
 export function resolveSmoothing(v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
@@ -206,8 +221,8 @@ function denominatorOf(index: Int32Array | null, weight: Float32Array | null, po
 }
 
 /** Validates and normalises the arguments of crossEntropy / nllLoss (grad = false) or crossEntropyWithGrad. */
-export function resolveProblem(input: Logits, target: Target, options: unknown, grad: boolean): Problem {
-  const opts = checkOptions(options, grad ? GRAD_KEYS : LOSS_KEYS);
+export function resolveProblem(input: Logits, target: Target, options: unknown, keys: readonly string[]): Problem {
+  const opts = checkOptions(options, keys);
   const layout = resolveInput(input, opts.classes);
   const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
   const reduction = resolveReduction(opts.reduction);
@@ -215,8 +230,10 @@ export function resolveProblem(input: Logits, target: Target, options: unknown, 
   const weight = resolveWeight(opts.weight, layout.C);
   const { index, prob } = resolveTarget(target, layout, ignoreIndex);
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
+  const invT = 1 / resolvePositive('options.temperature', opts.temperature, 1, false);
+  const zLoss = resolvePositive('options.zLoss', opts.zLoss, 0, true);
   const { data, shape, N, C, S } = layout;
-  return { data, shape, N, C, S, index, prob, weight, reduction, eps, denominator };
+  return { data, shape, N, C, S, index, prob, weight, reduction, eps, denominator, invT, zLoss };
 }
 
 /** The gradient buffer and the per-position scale of crossEntropyWithGrad. */

@@ -38,6 +38,12 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** The number of classes, required when `input` is a flat Float32Array (read as [N, classes]). */
   classes?: number;
+  /** Divides the logits by this first (> 0, default 1): the loss of softmax(x / T); the gradient is
+   *  with respect to the undivided logits. Not an option of nllLoss. */
+  temperature?: number;
+  /** PaLM's z-loss (>= 0, default 0): adds zLoss * logsumexp(x)^2 to each non-ignored position's loss
+   *  (after the temperature), reduced with it, gradient included. Not an option of nllLoss. */
+  zLoss?: number;
   /** Run diagnose() on the arguments first. 'off' (default): nothing, no cost. 'warn': its warnings and
    *  errors go to the diagnostics handler (setDiagnosticsHandler; console.warn by default), each code once
    *  until the handler is reset, then the call proceeds as with 'off'. 'throw': warnings as with 'warn',
@@ -103,3 +109,6 @@ export interface DiagnoseOptions extends CrossEntropyGradOptions {
 
 /** Receives the findings of the `check: 'warn' | 'throw'` option. */
 export type DiagnosticsHandler = (finding: Finding) => void;
+
+/** nllLoss's options: crossEntropy's but those that act on logits. */
+export type NllLossOptions = Omit<CrossEntropyOptions, 'temperature' | 'zLoss'>;

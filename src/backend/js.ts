@@ -27,13 +27,16 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
 }
 
 function xent(job: XentJob): number {
-  const { x, N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale } = job;
+  const { x, N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss } = job;
   const w = (c: number) => (weight ? weight[c] : 1);
   let wsum = 0;
   for (let c = 0; c < C; c++) wsum += w(c);
   const hot = 1 - eps;
   const ec = eps / C;
+  // logits divided by the temperature (log-probabilities are taken as they are)
+  const v = logProbs ? (i: number) => x[i] : (i: number) => x[i] * invT;
   let total = 0;
+  let zTotal = 0;
   forEachPosition(N, C, S, (pos, base) => {
     const t = index ? index[pos] : 0;
     if (index && t === IGNORED) {
@@ -45,8 +48,12 @@ function xent(job: XentJob): number {
       }
       return;
     }
-    const m = logProbs ? 0 : maxOf(x, base, C, S);
-    const se = logProbs ? 1 : sumExp(x, base, C, S, m);
+    const m = logProbs ? 0 : maxOf(x, base, C, S) * invT;
+    let se = 1;
+    if (!logProbs) {
+      se = 0;
+      for (let c = 0; c < C; c++) se += Math.exp(v(base + c * S) - m);
+    }
     const L = Math.log(se);
     // q[c]: the coefficient of -logp[c] in this position's loss
     const q = (c: number) =>
@@ -54,31 +61,40 @@ function xent(job: XentJob): number {
     let l = 0;
     let mass = 0;
     if (index) {
-      l = -hot * w(t) * (x[base + t * S] - m - L);
+      l = -hot * w(t) * (v(base + t * S) - m - L);
       if (eps > 0) {
         let smooth = 0;
-        for (let c = 0; c < C; c++) smooth += w(c) * (x[base + c * S] - m - L);
+        for (let c = 0; c < C; c++) smooth += w(c) * (v(base + c * S) - m - L);
         l -= ec * smooth;
       }
       mass = hot * w(t) + ec * wsum;
     } else {
       for (let c = 0; c < C; c++) {
         const qc = q(c);
-        l -= qc * (x[base + c * S] - m - L);
+        l -= qc * (v(base + c * S) - m - L);
         mass += qc;
       }
+    }
+    // z-loss: zLoss * lse^2, whose gradient is 2 zLoss lse softmax
+    let zGrad = 0;
+    if (zLoss > 0 && !logProbs) {
+      const lse = m + L;
+      l += zLoss * lse * lse;
+      zTotal += zLoss * lse * lse;
+      zGrad = 2 * zLoss * lse;
     }
     if (loss) loss[pos] = l;
     total += l;
     if (grad) {
-      const scale = scales ? scales[pos] : gscale;
+      const scale = (scales ? scales[pos] : gscale) * (logProbs ? 1 : invT); // d x'/dx = 1/T
       for (let c = 0; c < C; c++) {
         const i = base + c * S;
-        const softmax = logProbs ? 0 : Math.exp(x[i] - m) / se;
-        grad[i] = scale * (mass * softmax - q(c)); // x[i] is read before grad[i] is written (in-place safe)
+        const softmax = logProbs ? 0 : Math.exp(v(i) - m) / se;
+        grad[i] = scale * ((mass + zGrad) * softmax - q(c)); // x[i] is read before grad[i] is written
       }
     }
   });
+  job.zTotal = zTotal;
   return total;
 }
 

@@ -26,6 +26,12 @@ export interface XentJob {
   /** Gradient scale per position (reduction 'none'), or null to use gscale for every position. */
   scales: Float32Array | null;
   gscale: number;
+  /** 1 / temperature: the logits are divided by the temperature first (1: none; not for logProbs). */
+  invT: number;
+  /** z-loss coefficient: zLoss * logsumexp^2 is added to each non-ignored position's loss (0: none). */
+  zLoss: number;
+  /** Set by the backend: the sum of the z-loss terms included in the returned total. */
+  zTotal?: number;
 }
 
 export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';

@@ -6,7 +6,7 @@ import { IGNORED } from '../problem.ts';
 import type { ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -18,13 +18,14 @@ interface Exports {
   xent_index_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
-    ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number,
+    ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
   ): number;
   xent_prob_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
-    eps: number, gscale: number, logProbs: number,
+    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number,
   ): number;
+  zloss_sum(): number;
 }
 
 const PAGE = 65536;
@@ -171,7 +172,8 @@ export class WasmKernels implements Kernels {
     let wsum = 0;
     for (let c = 0; c < C; c++) wsum += weight ? weight[c] : 1;
     const logProbs = job.logProbs ? 1 : 0;
-    let total = 0;
+    let total = 0, zTotal = 0;
+    const { invT, zLoss } = job;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
       const [xc, tc, pc, lp, sc, gc, end] = regions(
@@ -190,12 +192,14 @@ export class WasmKernels implements Kernels {
       if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), sc >> 2);
       const gp = !grad ? 0 : gDirect ? gAt + n0 * slab * 4 : gradInPlace ? xp : gc;
       total += index
-        ? this.ex.xent_index_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs)
-        : this.ex.xent_prob_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs);
+        ? this.ex.xent_index_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, invT, zLoss)
+        : this.ex.xent_prob_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, invT, zLoss);
+      zTotal += this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
       if (grad && !gDirect) grad.set(f32.subarray(gp >> 2, (gp >> 2) + r * slab), n0 * slab);
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
+    job.zTotal = zTotal;
     return total;
   }
 

@@ -1,0 +1,48 @@
+// PaLM's z-loss: zLoss * lse^2 per non-ignored position, lse the logsumexp of the (tempered) logits,
+// added to that position's loss. Its gradient, 2 zLoss lse softmax(x), joins the softmax term of the
+// cross-entropy gradient, so it costs no pass of its own: one log per row, taken before the gradient
+// pass instead of four rows at a time.
+import { log_f32 } from "./vmath";
+import { set_inv_t } from "./blocks";
+
+let zLoss: f32 = 0;
+let zSum: f64 = 0;
+/** The z term of each row of the current group of four (f64). */
+const Z: usize = memory.data(32, 16);
+
+/** Starts a kernel call: its temperature (as 1 / T) and z-loss coefficient (0: off). */
+export function start_z(invT: f32, z: f32): void {
+  set_inv_t(invT);
+  zLoss = z;
+  zSum = 0;
+}
+
+/** Whether the current call has a z-loss. */
+// @ts-ignore: decorator
+@inline export function z_on(): bool {
+  return zLoss != 0;
+}
+
+/**
+ * Row j of the group (z_on() only), with tempered max M and sum of exponentials se: records the row's
+ * z term and returns what it adds to the gradient's softmax coefficient (scale * 2 zLoss lse / se).
+ */
+// @ts-ignore: decorator
+@inline export function z_term(j: i32, M: f64, se: f32, scale: f32): f32 {
+  const lse = M + <f64>log_f32(se);
+  const z = <f64>zLoss * lse * lse;
+  store<f64>(Z + (<usize>j << 3), z);
+  zSum += z;
+  return <f32>(<f64>scale * 2 * zLoss * lse) / se;
+}
+
+/** The z term z_term recorded for row j. */
+// @ts-ignore: decorator
+@inline export function z_loss_of(j: i32): f64 {
+  return load<f64>(Z + (<usize>j << 3));
+}
+
+/** Sum of the z terms of the last cross-entropy call (already included in its losses). */
+export function zloss_sum(): f64 {
+  return zSum;
+}
