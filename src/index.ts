@@ -1,6 +1,8 @@
 // xent: cross-entropy, its gradient, logsumexp, softmax and log-softmax on WebAssembly SIMD.
 export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
 export { logSoftmax, softmax, logSumExp } from './softmax.ts';
+export { tokenLogProbs, perplexity } from './llm.ts';
+export type { TokenLogProbsOptions } from './llm.ts';
 export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';
 export type { BackendChoice, BackendInfo } from './backend/select.ts';

@@ -6,7 +6,7 @@ import { ABI_VERSION, wasmBytes } from '../src/backend/wasm.ts';
 const PUBLIC = [
   'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'logSoftmax', 'softmax', 'logSumExp',
   'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32',
-  'diagnose', 'setDiagnosticsHandler', 'XentCheckError',
+  'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'perplexity',
 ].sort();
 
 const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };

@@ -1,0 +1,61 @@
+// Scoring language-model output: per-token log-probabilities and perplexity, from the cross-entropy
+// kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
+import { kernels } from './backend/select.ts';
+import { checkOptions, describe } from './check.ts';
+import { resolveProblem, IGNORED } from './problem.ts';
+import type { Logits, Target } from './types.ts';
+
+export interface TokenLogProbsOptions {
+  /** Targets equal to this are not scored (default -100). */
+  ignoreIndex?: number;
+  /** Divide the logits by this first (> 0, default 1). */
+  temperature?: number;
+  /** Classes of a flat Float32Array input (read as [N, classes]). */
+  classes?: number;
+  /** The value given to ignored positions (tokenLogProbs only; default NaN). */
+  fill?: number;
+}
+
+const KEYS = ['ignoreIndex', 'temperature', 'classes'] as const;
+
+function perPosition(input: Logits, target: Target, options: Record<string, unknown>) {
+  const p = resolveProblem(input, target, { ...options, reduction: 'none' }, [...KEYS, 'reduction']);
+  if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
+  const nll = new Float32Array(p.N * p.S);
+  kernels().xent({
+    x: p.data, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
+    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0,
+  });
+  return { nll, index: p.index };
+}
+
+/**
+ * log p(target) at every position, log_softmax(x / T) gathered at the targets, as a Float32Array over the
+ * target positions; ignored positions hold options.fill (NaN by default). Same input and target forms as
+ * crossEntropy (class-index targets only).
+ */
+export function tokenLogProbs(input: Logits, target: Target, options?: TokenLogProbsOptions): Float32Array {
+  const opts = checkOptions(options, [...KEYS, 'fill']);
+  const fill = opts.fill === undefined ? NaN : opts.fill;
+  if (typeof fill !== 'number') throw new TypeError(`options.fill: expected a number, got ${describe(fill)}`);
+  const { fill: _, ...rest } = opts;
+  const { nll, index } = perPosition(input, target, rest);
+  for (let i = 0; i < nll.length; i++) nll[i] = index[i] === IGNORED ? fill : -nll[i];
+  return nll;
+}
+
+/**
+ * exp(mean of -log p(target) over the non-ignored positions): the perplexity of the targets under
+ * softmax(x / T). NaN when every position is ignored (a mean over nothing, as crossEntropy gives).
+ */
+export function perplexity(input: Logits, target: Target, options?: Omit<TokenLogProbsOptions, 'fill'>): number {
+  const { nll, index } = perPosition(input, target, checkOptions(options, KEYS));
+  let sum = 0, n = 0;
+  for (let i = 0; i < nll.length; i++) {
+    if (index[i] !== IGNORED) {
+      sum += nll[i];
+      n++;
+    }
+  }
+  return Math.exp(sum / n);
+}

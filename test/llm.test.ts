@@ -1,0 +1,54 @@
+// tokenLogProbs and perplexity against the float64 reference (log_softmax gathered at the targets), on
+// both backends.
+import { describe, expect, it } from 'vitest';
+import { crossEntropy, perplexity, tokenLogProbs } from '../src/index.ts';
+import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { expectClose, TOL } from './helpers/close.ts';
+import { randomIndices, randomLogits, rng } from './helpers/random.ts';
+import { layoutOf, logSoftmax64 } from './reference/ce64.ts';
+
+/** log p(target) in float64 at every position (NaN where ignored), logits divided by T. */
+function logProbs64(x: Float32Array, shape: number[], target: Int32Array, T = 1): number[] {
+  const { N, C, S } = layoutOf(shape);
+  const lp = logSoftmax64(Array.from(x, (v) => v / T), N, C, S);
+  return Array.from(target, (t, i) => (t === -100 ? NaN : lp[Math.floor(i / S)][i % S][t]));
+}
+
+describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
+  useBackend(backend);
+
+  for (const shape of [[64, 50257 / 7 | 0], [9, 10], [3, 6, 5]]) {
+    it(`${JSON.stringify(shape)}: match log_softmax gathered at the targets, with ignored positions and a temperature`, () => {
+      const rand = rng(shape[0] * 31 + shape[1]);
+      const { N, C, S } = layoutOf(shape);
+      const x = randomLogits(rand, N * C * S, 4);
+      const t = randomIndices(rand, N * S, C, -100, 0.2);
+      for (const T of [1, 0.7]) {
+        const want = logProbs64(x, shape, t, T);
+        expectClose(tokenLogProbs({ data: x, shape }, t, { temperature: T }), want, TOL.loss, `T=${T}`);
+        const kept = want.filter((v) => !Number.isNaN(v));
+        const ppl = Math.exp(-kept.reduce((a, b) => a + b, 0) / kept.length);
+        expectClose(perplexity({ data: x, shape }, t, { temperature: T }), ppl, TOL.loss, `perplexity T=${T}`);
+      }
+      // the same number as exp of crossEntropy's mean (itself rounded to f32, hence the relative tolerance)
+      expectClose(perplexity({ data: x, shape }, t), Math.exp(crossEntropy({ data: x, shape }, t) as number), TOL.loss, 'vs crossEntropy');
+      const filled = tokenLogProbs({ data: x, shape }, t, { fill: 0 });
+      t.forEach((v, i) => v === -100 && expect(filled[i]).toBe(0));
+    });
+  }
+
+  it("the seeds' example: log p = -142, perplexity e^142; all ignored gives NaN", () => {
+    const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [1, 5] };
+    expect(Array.from(tokenLogProbs(x, [3]))).toEqual([-142]);
+    expect(perplexity(x, [3])).toBe(Math.exp(142));
+    expect(perplexity(x, [-100])).toBeNaN();
+  });
+
+  it('checks its arguments', () => {
+    const x = { data: new Float32Array(6), shape: [2, 3] };
+    expect(() => tokenLogProbs(x, { data: new Float32Array(6), shape: [2, 3] })).toThrow(TypeError);
+    expect(() => tokenLogProbs(x, [0, 1], { weight: [1, 1, 1] } as never)).toThrow(/options.weight: unknown option/);
+    expect(() => tokenLogProbs(x, [0, 3])).toThrow(new RangeError('target[1] = 3 is out of range for 3 classes (expected 0 <= t < 3, or ignoreIndex -100)'));
+    expect(() => perplexity(x, [0, 1], { fill: 0 } as never)).toThrow(/options.fill: unknown option/);
+  });
+});
