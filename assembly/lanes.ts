@@ -4,7 +4,7 @@
 // tail, horizontal max and sum, block records) cost more than its exponentials. Here a group of four
 // rows is transposed into C vectors (class c of the four rows), so the max, the exponentials and the
 // sums are plain vertical f32x4 operations with no masks and no horizontal steps.
-import { expneg_f32x4 } from "./vmath";
+import { expneg_f32x4, log_f32x4 } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
 import { inv_t } from "./blocks";
@@ -87,6 +87,7 @@ export function xent_index_lanes(
   }
   // per lane: the loss as a + b log(se) (group.ts), and the gradient's two coefficients
   let kv = f32x4.splat(0), bv = kv;
+  const logs = z_on() ? log_f32x4(s) : kv; // the z-loss needs the logs now: one log for four rows
   for (let j = 0; j < 4; j++) {
     const t = load<i32>(target + (<usize>j << 2));
     if (t == ignoreIndex) {
@@ -100,7 +101,7 @@ export function xent_index_lanes(
     // as in xent_index_rows, in tempered units (M and d already are)
     let a = -<f64>hot * wt * (<f64>xt * inv_t - M);
     if (eps > 0) a -= <f64>ec * lane_of(d, j);
-    const zk = z_on() ? z_term(j, <f64>M, se, scale) : 0;
+    const zk = z_on() ? z_term(j, <f64>M, <f64>lane_of(logs, j), se, scale) : 0;
     leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
     if (grad) {
       kv = set_lane(kv, j, (scale * (hot * wt + ec * wsum) / se + zk) * inv_t);

@@ -15,6 +15,7 @@
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
 import { start_z, z_on, z_term, z_loss_of } from "./zloss";
+import { log_f32 } from "./vmath";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, finish } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
@@ -65,7 +66,7 @@ function xent_index_rows(
         // M' = M inv_t, d' = inv_t sum w (x - M), L = log(se)
         let a = -<f64>hot * wt * (<f64>xt - row_M) * inv_t;
         if (eps > 0) a -= <f64>ec * row_d * inv_t;
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, row_se, scale) : 0;
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
         leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
         if (g) row_grad(g, g, C, (scale * (hot * wt + ec * wsum) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
       }
@@ -100,7 +101,7 @@ function xent_prob_rows(
       } else {
         combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec), Sums.PROB);
         // loss = L q - d', d' = inv_t sum w t' (x - M), q = sum w t'
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, row_se, scale) : 0;
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
         leave(j, z_on() ? -row_d * inv_t + z_loss_of(j) : -row_d * inv_t, row_q, row_se);
         if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * inv_t, weight, t, scale * hot * inv_t, scale * ec * inv_t);
       }

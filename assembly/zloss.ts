@@ -1,8 +1,7 @@
 // PaLM's z-loss: zLoss * lse^2 per non-ignored position, lse the logsumexp of the (tempered) logits,
 // added to that position's loss. Its gradient, 2 zLoss lse softmax(x), joins the softmax term of the
-// cross-entropy gradient, so it costs no pass of its own: one log per row, taken before the gradient
-// pass instead of four rows at a time.
-import { log_f32 } from "./vmath";
+// cross-entropy gradient, so it costs no pass of its own: the log of each row's sum is taken before the
+// gradient pass (one f32x4 log per four rows in the small-C lanes, one per row otherwise).
 import { set_inv_t } from "./blocks";
 
 let zLoss: f32 = 0;
@@ -24,12 +23,13 @@ export function start_z(invT: f32, z: f32): void {
 }
 
 /**
- * Row j of the group (z_on() only), with tempered max M and sum of exponentials se: records the row's
- * z term and returns what it adds to the gradient's softmax coefficient (scale * 2 zLoss lse / se).
+ * Row j of the group (z_on() only), with tempered max M, sum of exponentials se and L = log(se):
+ * records the row's z term and returns what it adds to the gradient's softmax coefficient
+ * (scale * 2 zLoss lse / se).
  */
 // @ts-ignore: decorator
-@inline export function z_term(j: i32, M: f64, se: f32, scale: f32): f32 {
-  const lse = M + <f64>log_f32(se);
+@inline export function z_term(j: i32, M: f64, L: f64, se: f32, scale: f32): f32 {
+  const lse = M + L;
   const z = <f64>zLoss * lse * lse;
   store<f64>(Z + (<usize>j << 3), z);
   zSum += z;
