@@ -33,3 +33,43 @@ export function scatter_rows(src: usize, dst: usize, C: i32, S: i32, B: i32): vo
 @inline export function pos_offset(n: i32, s0: i32, S: i32): usize {
   return (<usize>n * S + s0) << 2;
 }
+
+/** Tail scratch for half_to_f32: two vectors. */
+const TAIL: usize = memory.data(32, 16);
+
+/**
+ * float16 bits (low 16 bits of each i32 lane) to f32: exponent and mantissa shifted into place and
+ * multiplied by 2^112 to rebias (which also normalises subnormals exactly), exponent 31 (inf, NaN)
+ * raised to 255, then the sign.
+ */
+// @ts-ignore: decorator
+@inline function f16_f32x4(h: v128): v128 {
+  const em = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
+  let f = f32x4.mul(em, f32x4.splat(reinterpret<f32>(0x77800000))); // 2^112
+  f = v128.or(f, v128.and(i32x4.ge_s(em, i32x4.splat(0x0f800000)), i32x4.splat(0x7f800000)));
+  return v128.or(f, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/**
+ * dst[i] = the f32 value of the 16-bit float src[i], for i < n: kind 1 is IEEE half (float16), kind 2
+ * bfloat16 (the top half of an f32). Half-precision logits (as onnxruntime-web returns them) are widened
+ * a chunk at a time, so no f32 copy of the whole input is made. Reads whole vectors: src needs 14
+ * readable bytes past n.
+ */
+export function half_to_f32(src: usize, dst: usize, n: i32, kind: i32): void {
+  for (let i = 0; i < n; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    const lo = i32x4.extend_low_i16x8_u(h), hi = i32x4.extend_high_i16x8_u(h);
+    const a = kind == 1 ? f16_f32x4(lo) : i32x4.shl(lo, 16);
+    const b = kind == 1 ? f16_f32x4(hi) : i32x4.shl(hi, 16);
+    const o = dst + (<usize>i << 2);
+    if (i + 8 <= n) {
+      v128.store(o, a);
+      v128.store(o, b, 16);
+    } else { // the last, partial group of eight: only the valid floats are written
+      v128.store(TAIL, a);
+      v128.store(TAIL, b, 16);
+      memory.copy(o, TAIL, <usize>(n - i) << 2);
+    }
+  }
+}

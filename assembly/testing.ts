@@ -2,6 +2,7 @@
 // tests can sweep expneg_f32x4 and log_f32x4 against Math.exp and Math.log, and the exp-and-sum
 // loop that the bench uses as the measured ceiling for logsumexp.
 import { expneg_f32x4, hsum_f32x4, log_f32x4 } from "./vmath";
+export { half_to_f32 } from "./layout";
 
 export function heap_base(): usize {
   return __heap_base;

@@ -14,6 +14,7 @@ import {
   CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, positionShape, resolveInput, resolveReduction, resolveSmoothing,
   resolveWeight, sameShape, type Layout,
 } from './problem.ts';
+import { halfToFloat32 } from './half.ts';
 import type {
   CheckMode, DiagnoseOptions, DiagnosticsHandler, Finding, FindingCode, Logits, Reduction, Severity, Target,
 } from './types.ts';
@@ -501,7 +502,8 @@ interface Context {
 
 function analyseLogits(ctx: Context, f: Findings): void {
   const { layout, index, prob, eps, logProbs } = ctx;
-  const { data: x, N, C, S } = layout;
+  const { N, C, S } = layout;
+  const x = layout.data as Float32Array; // diagnoseImpl widens half-precision logits first
   const R = N * S;
   const w = rowWord(layout);
   const lnC = Math.log(C);
@@ -703,7 +705,9 @@ function diagnoseImpl(input: Logits, target: Target, options: unknown, keys: rea
     if (typeof opts.logProbs !== 'boolean') throw new TypeError(`options.logProbs: expected a boolean, got ${describe(opts.logProbs)}`);
     logProbs = opts.logProbs;
   }
-  const layout = resolveInput(input, opts.classes);
+  const resolved = resolveInput(input, opts.classes);
+  // half-precision logits are analysed as their f32 values (a copy: diagnose is for debugging)
+  const layout = resolved.half ? { ...resolved, data: halfToFloat32(resolved.data as Uint16Array, resolved.half), half: 0 as const } : resolved;
   const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
   const reduction = resolveReduction(opts.reduction);
   const eps = resolveSmoothing(opts.labelSmoothing);

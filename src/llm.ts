@@ -23,7 +23,7 @@ function perPosition(input: Logits, target: Target, options: Record<string, unkn
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
   const nll = new Float32Array(p.N * p.S);
   kernels().xent({
-    x: p.data, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
+    x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
     loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0,
   });
   return { nll, index: p.index };

@@ -2,6 +2,7 @@
 // an (N, C, S) layout, S being the product of the trailing dimensions d1..dK. All checks happen here,
 // before any backend work, so a bad argument never touches the WASM heap.
 import type { CrossEntropyGradOptions, Logits, Reduction, Target } from './types.ts';
+import type { HalfKind } from './half.ts';
 import {
   checkFloat32Array, checkInteger, checkOptions, checkShape, describe, shapeString,
 } from './check.ts';
@@ -10,11 +11,14 @@ import {
 export const IGNORED = -1;
 
 export interface Layout {
-  data: Float32Array;
+  /** The logits: f32 values, or 16-bit patterns when `half` is set. */
+  data: Float32Array | Uint16Array;
   shape: readonly number[];
   N: number;
   C: number;
   S: number;
+  /** 0: float32; 1: float16 bits; 2: bfloat16 bits. */
+  half: 0 | HalfKind;
 }
 
 export interface Problem extends Layout {
@@ -65,9 +69,9 @@ export function resolveInput(input: Logits, classes: unknown, name = 'input'): L
     if (input.length % C !== 0) {
       throw new RangeError(`${name}: length ${input.length} is not a multiple of options.classes = ${C}`);
     }
-    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1 };
+    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1, half: 0 };
   }
-  const { data, shape } = resolveTensor(input, name);
+  const { data, shape, half } = resolveLogitsTensor(input, name);
   if (shape.length === 0) throw new RangeError(`${name}.shape: expected at least 1 dimension (the classes), got []`);
   const batched = shape.length > 1;
   const C = batched ? shape[1] : shape[0];
@@ -78,7 +82,35 @@ export function resolveInput(input: Logits, classes: unknown, name = 'input'): L
   const N = batched ? shape[0] : 1;
   let S = 1;
   for (let i = 2; i < shape.length; i++) S *= shape[i];
-  return { data, shape, N, C, S };
+  return { data, shape, N, C, S, half };
+}
+
+/** resolveTensor, also taking half-precision logits: `{ data: Uint16Array, shape, dtype }` or a Float16Array. */
+function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: 0 | HalfKind } {
+  if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: 0 };
+  const { data } = input as { data: unknown };
+  const dtype = 'dtype' in input ? (input as { dtype: unknown }).dtype : undefined;
+  let bits: Uint16Array, half: HalfKind;
+  if (dtype === undefined || dtype === 'float32') {
+    if (data?.constructor?.name !== 'Float16Array') return { ...resolveTensor(input, name), half: 0 };
+    const f16 = data as unknown as Uint16Array; // a Float16Array: read its bytes as bit patterns
+    bits = new Uint16Array(f16.buffer, f16.byteOffset, f16.length);
+    half = 1;
+  } else if (dtype === 'float16' || dtype === 'bfloat16') {
+    if (!(data instanceof Uint16Array)) {
+      throw new TypeError(`${name}.data: dtype '${dtype}' expects the raw 16-bit patterns in a Uint16Array, got ${describe(data)}`);
+    }
+    bits = data;
+    half = dtype === 'float16' ? 1 : 2;
+  } else {
+    throw new TypeError(`${name}.dtype: expected 'float32', 'float16' or 'bfloat16', got ${describe(dtype)}`);
+  }
+  const shape = (input as unknown as { shape: unknown }).shape;
+  const size = checkShape(`${name}.shape`, shape);
+  if (size !== bits.length) {
+    throw new RangeError(`${name}.data has ${bits.length} elements but ${name}.shape ${shapeString(shape as number[])} needs ${size}`);
+  }
+  return { data: bits, shape: shape as number[], half };
 }
 
 /** The shape of the target positions: the input's shape without the class axis. */
@@ -232,8 +264,8 @@ export function resolveProblem(input: Logits, target: Target, options: unknown, 
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
   const invT = 1 / resolvePositive('options.temperature', opts.temperature, 1, false);
   const zLoss = resolvePositive('options.zLoss', opts.zLoss, 0, true);
-  const { data, shape, N, C, S } = layout;
-  return { data, shape, N, C, S, index, prob, weight, reduction, eps, denominator, invT, zLoss };
+  const { data, shape, N, C, S, half } = layout;
+  return { data, shape, N, C, S, half, index, prob, weight, reduction, eps, denominator, invT, zLoss };
 }
 
 /** The gradient buffer and the per-position scale of crossEntropyWithGrad. */

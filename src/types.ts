@@ -16,8 +16,18 @@ export interface IndexTensor {
 export type IntegerArray =
   | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
-/** Logits: a tensor of shape [C], [N, C] or [N, C, d1, ..., dK], or a flat Float32Array with `options.classes`. */
-export type Logits = Tensor | Float32Array;
+/** Half-precision logits as their raw 16-bit patterns (what onnxruntime-web and many models return).
+ *  `{ data: Float16Array, shape }` is accepted too where the runtime has Float16Array. The kernels widen
+ *  them to f32 a chunk at a time; gradients are f32. */
+export interface HalfTensor {
+  readonly data: Uint16Array;
+  readonly shape: readonly number[];
+  readonly dtype: 'float16' | 'bfloat16';
+}
+
+/** Logits: a tensor of shape [C], [N, C] or [N, C, d1, ..., dK] (float32, or half precision for the
+ *  cross-entropy family), or a flat Float32Array with `options.classes`. */
+export type Logits = Tensor | Float32Array | HalfTensor;
 
 /** Class indices laid out as the input's shape without the class axis, or class probabilities
  *  (a Tensor with the input's own shape). A single number fits an unbatched input. */

@@ -1,25 +1,29 @@
-// crossEntropy's temperature and zLoss options against PyTorch (test/fixtures/torch-llm.json, written by
-// gen_llm.py: F.cross_entropy(x / T) + zLoss * logsumexp(x / T)^2, float64, autograd gradients), on both
-// backends; and their argument checks.
+// crossEntropy's temperature and zLoss options and half-precision logits against PyTorch
+// (test/fixtures/torch-llm.json, written by gen_llm.py: F.cross_entropy(x / T) + zLoss * logsumexp(x / T)^2,
+// float64, autograd gradients; float16 and bfloat16 inputs rounded by torch), on both backends; and the
+// argument checks.
 import { describe, expect, it } from 'vitest';
 import { crossEntropy, crossEntropyWithGrad, nllLoss } from '../src/index.ts';
-import type { Target } from '../src/index.ts';
+import type { Logits, Target } from '../src/index.ts';
 import llm from './fixtures/torch-llm.json';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
 
-interface Encoded { dtype: 'f32' | 'f64' | 'i64'; b64: string }
+interface Encoded { dtype: 'f32' | 'f64' | 'i64' | 'u16'; b64: string }
 
-function decode(a: Encoded): Float32Array | Float64Array | BigInt64Array {
+function decode(a: Encoded): Float32Array | Float64Array | BigInt64Array | Uint16Array {
   const bin = atob(a.b64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  if (a.dtype === 'u16') return new Uint16Array(bytes.buffer);
   return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : a.dtype === 'f64' ? new Float64Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
 }
 
 const cases = (llm as { cases: Array<Record<string, any>> }).cases.map((c) => ({
   name: c.name as string,
-  input: { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] },
+  input: (c.input.dtype
+    ? { data: decode(c.input.data) as Uint16Array, shape: c.input.shape as number[], dtype: c.input.dtype }
+    : { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] }) as Logits,
   target: (c.target.kind === 'index'
     ? { data: decode(c.target.data) as BigInt64Array, shape: c.target.shape }
     : { data: decode(c.target.data) as Float32Array, shape: c.target.shape }) as Target,
@@ -42,7 +46,7 @@ const asArray = (v: number | Float32Array) => (typeof v === 'number' ? [v] : Arr
 describe.each(BACKENDS)('temperature and z-loss against PyTorch on %s', (backend) => {
   useBackend(backend);
 
-  it(`${cases.length} cases: loss, gradient, and the z-loss part`, () => {
+  it(`${cases.length} cases (${cases.filter((c) => 'dtype' in c.input).length} half precision): loss, gradient, and the z-loss part`, () => {
     for (const c of cases) {
       expectClose(asArray(crossEntropy(c.input, c.target, c.options)), c.out64, TOL.loss, `${c.name} loss`);
       const none = c.options.reduction === 'none';
@@ -64,5 +68,24 @@ describe.each(BACKENDS)('temperature and z-loss against PyTorch on %s', (backend
     expect(() => nllLoss(x, 0, { temperature: 2 } as never)).toThrow(/options.temperature: unknown option/);
     // temperature 1 and zLoss 0 are the plain loss, bit for bit
     expect(crossEntropy(x, 0, { temperature: 1, zLoss: 0 })).toBe(crossEntropy(x, 0));
+    expect(() => crossEntropy({ data: new Float32Array(3), shape: [3], dtype: 'float16' } as never, 0)).toThrow(
+      new TypeError("input.data: dtype 'float16' expects the raw 16-bit patterns in a Uint16Array, got Float32Array(3)"));
+    expect(() => crossEntropy({ data: new Uint16Array(3), shape: [3], dtype: 'float8' } as never, 0)).toThrow(
+      new TypeError(`input.dtype: expected 'float32', 'float16' or 'bfloat16', got string "float8"`));
+    expect(() => crossEntropy({ data: new Uint16Array(4), shape: [3], dtype: 'bfloat16' }, 0)).toThrow(RangeError);
+  });
+
+  it('half-precision logits equal their float32 widening, bit for bit, loss and gradient', () => {
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      const bits = Uint16Array.from({ length: 6 * 40 }, (_, i) => (dtype === 'float16' ? 0x3c00 + ((i * 37) % 2048) - 1024 : 0x3f80 + ((i * 37) % 256) - 128));
+      const wide = dtype === 'float16'
+        ? Float32Array.from(bits, (h) => (1 + (h & 1023) / 1024) * 2 ** (((h >> 10) & 31) - 15))
+        : new Float32Array(Uint32Array.from(bits, (h) => h << 16).buffer);
+      const t = Int32Array.from({ length: 6 }, (_, i) => (i * 7) % 40);
+      const half = crossEntropyWithGrad({ data: bits, shape: [6, 40], dtype }, t, { reduction: 'none' });
+      const f32 = crossEntropyWithGrad({ data: wide, shape: [6, 40] }, t, { reduction: 'none' });
+      expect(half.loss).toEqual(f32.loss);
+      expect(half.grad).toEqual(f32.grad);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
 import { IGNORED } from '../problem.ts';
 import type { ClassOp, Kernels, XentJob } from './types.ts';
+import { halfToFloat32 } from '../half.ts';
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
 function forEachPosition(N: number, C: number, S: number, fn: (pos: number, base: number) => void): void {
@@ -27,7 +28,9 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
 }
 
 function xent(job: XentJob): number {
-  const { x, N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss } = job;
+  const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss } = job;
+  // half-precision logits are widened up front here (the wasm kernels do it a chunk at a time)
+  const x = job.half ? halfToFloat32(job.x as Uint16Array, job.half) : (job.x as Float32Array);
   const w = (c: number) => (weight ? weight[c] : 1);
   let wsum = 0;
   for (let c = 0; c < C; c++) wsum += w(c);

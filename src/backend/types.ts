@@ -3,8 +3,10 @@
 
 /** One cross-entropy evaluation over an (N, C, S) layout. */
 export interface XentJob {
-  /** Logits (or log-probabilities when logProbs), N*C*S floats. */
-  x: Float32Array;
+  /** Logits (or log-probabilities when logProbs), N*C*S floats; 16-bit patterns when half is set. */
+  x: Float32Array | Uint16Array;
+  /** 0: x is float32; 1: float16 bits; 2: bfloat16 bits. */
+  half: 0 | 1 | 2;
   N: number;
   C: number;
   S: number;

@@ -6,7 +6,7 @@ import { IGNORED } from '../problem.ts';
 import type { ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -26,6 +26,7 @@ interface Exports {
     eps: number, gscale: number, logProbs: number, invT: number, zLoss: number,
   ): number;
   zloss_sum(): number;
+  half_to_f32(src: number, dst: number, n: number, kind: number): void;
 }
 
 const PAGE = 65536;
@@ -81,6 +82,7 @@ export class WasmKernels implements Kernels {
   private readonly ex: Exports;
   private f32 = new Float32Array(0);
   private i32 = new Int32Array(0);
+  private u16 = new Uint16Array(0);
   /** Live caller allocations, sorted by address; the per-call arena starts after the last one. */
   private readonly blocks: Block[] = [];
   private readonly heapBase: number;
@@ -116,6 +118,7 @@ export class WasmKernels implements Kernels {
     if (this.f32.buffer !== mem.buffer) {
       this.f32 = new Float32Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
+      this.u16 = new Uint16Array(mem.buffer);
     }
   }
 
@@ -158,7 +161,9 @@ export class WasmKernels implements Kernels {
     if (N * S === 0) return 0;
     const slab = C * S; // floats per n
     // arrays already in module memory are used where they are; the others are copied a chunk at a time
-    const xDirect = this.inMemory(x), pDirect = this.inMemory(prob), gDirect = this.inMemory(grad);
+    // half-precision logits are copied as they are and widened into an f32 chunk by the kernel
+    const half = job.half;
+    const xDirect = !half && this.inMemory(x as Float32Array), pDirect = this.inMemory(prob), gDirect = this.inMemory(grad);
     // addresses now: growing the memory below detaches these views, and a detached view's byteOffset is 0
     const xAt = x.byteOffset, pAt = prob?.byteOffset ?? 0, gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
     const gradInPlace = grad !== null && (grad === x || (!gDirect && !xDirect)); // overwrite x's chunk copy
@@ -166,8 +171,8 @@ export class WasmKernels implements Kernels {
     const B = this.blockSize(C, S);
     const scratchBytes = S === 1 ? 0 : B * C * 4 * (prob ? 2 : 1);
     const [wp, sp, chunkStart] = regions(this.base, C * 4, scratchBytes);
-    const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0)) +
-      S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 6 * 16;
+    const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0)) +
+      S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 7 * 16;
     const rows = this.rowsPerChunk(N, chunkStart, perRow);
     let wsum = 0;
     for (let c = 0; c < C; c++) wsum += weight ? weight[c] : 1;
@@ -176,15 +181,20 @@ export class WasmKernels implements Kernels {
     const { invT, zLoss } = job;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
-      const [xc, tc, pc, lp, sc, gc, end] = regions(
+      const [xc, tc, pc, lp, sc, gc, hc, end] = regions(
         chunkStart, xDirect ? 0 : r * slab * 4, index ? r * S * 4 : 0, prob && !pDirect ? r * slab * 4 : 0,
-        loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0,
+        loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0, half ? r * slab * 2 : 0,
       );
       this.reserve(end);
       const { f32, i32 } = this;
       if (weight) f32.set(weight, wp >> 2);
       else f32.fill(1, wp >> 2, (wp >> 2) + C);
-      const xp = xDirect ? xAt + n0 * slab * 4 : (f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc >> 2), xc);
+      let xp = xc;
+      if (half) {
+        this.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc >> 1);
+        this.ex.half_to_f32(hc, xc, r * slab, half);
+      } else if (xDirect) xp = xAt + n0 * slab * 4;
+      else f32.set(x.subarray(n0 * slab, (n0 + r) * slab) as Float32Array, xc >> 2);
       let tp = tc;
       if (index) i32.set(index.subarray(n0 * S, (n0 + r) * S), tc >> 2);
       else if (pDirect) tp = pAt + n0 * slab * 4;
