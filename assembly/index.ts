@@ -2,7 +2,7 @@
 // The TypeScript side (src/backend/wasm.ts) owns the memory layout and must match these signatures.
 
 /** Bumped whenever an export's signature or meaning changes; checked by the loader. */
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 /** First free byte after the module's static data: the caller's arena starts here. */
 export function heap_base(): usize {
@@ -13,3 +13,4 @@ export { logsumexp_f32, log_softmax_f32, softmax_f32 } from "./softmax";
 export { xent_index_f32, xent_prob_f32 } from "./xent";
 export { zloss_sum } from "./zloss";
 export { half_to_f32 } from "./layout";
+export { softcap_f32, softcap_grad_f32 } from "./softcap";

@@ -1,7 +1,7 @@
 // Test-only entry (build/testing.wasm, never shipped): the vector math mapped over arrays, so that the
 // tests can sweep expneg_f32x4 and log_f32x4 against Math.exp and Math.log, and the exp-and-sum
 // loop that the bench uses as the measured ceiling for logsumexp.
-import { expneg_f32x4, hsum_f32x4, log_f32x4 } from "./vmath";
+import { expneg_f32x4, hsum_f32x4, log_f32x4, tanh_f32x4 } from "./vmath";
 export { half_to_f32 } from "./layout";
 
 export function heap_base(): usize {
@@ -37,4 +37,9 @@ export function exp_sum_f32(x: usize, n: i32): f32 {
   }
   // touch * 0 keeps the load pass alive without changing the sum (unless the data holds inf or NaN)
   return hsum_f32x4(f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.mul(touch, f32x4.splat(0))));
+}
+
+/** out[i] = tanh(x[i]) for i < n, n a multiple of 4. */
+export function tanh_map_f32(x: usize, out: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(out + (<usize>i << 2), tanh_f32x4(v128.load(x + (<usize>i << 2))));
 }

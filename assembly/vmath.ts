@@ -77,6 +77,25 @@ const LN2_LO: f32 = -2.12194440e-4;
   return y;
 }
 
+// tanh(y) ~ y + y^3 P(y^2) below |y| = 0.55 (P of degree 3, a relative-error fit: 1.3 ulp), where
+// (1 - e) / (1 + e) with e = exp(-2|y|) would lose digits to cancellation; that form above it.
+const TANH_SMALL: f32 = 0.55;
+
+/** tanh for each lane; NaN stays NaN, +-inf gives +-1. */
+// @ts-ignore: decorator
+@inline export function tanh_f32x4(y: v128): v128 {
+  const u = f32x4.mul(y, y);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(0.016437577083706856), u), f32x4.splat(-0.05267181247472763));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(0.13320724666118622));
+  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.3333294689655304));
+  const small = f32x4.add(y, f32x4.mul(f32x4.mul(y, u), p));
+  const a = f32x4.abs(y);
+  const e = expneg_f32x4(f32x4.mul(a, f32x4.splat(-2)));
+  const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+  // tanh is odd: give both forms the sign of y (also turns the polynomial's +0 for -0 into -0)
+  return v128.or(v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(TANH_SMALL))), v128.and(y, i32x4.splat(0x80000000)));
+}
+
 // @ts-ignore: decorator
 @inline export function expneg_f32(x: f32): f32 {
   return f32x4.extract_lane(expneg_f32x4(f32x4.splat(x)), 0);

@@ -10,13 +10,15 @@ export interface TokenLogProbsOptions {
   ignoreIndex?: number;
   /** Divide the logits by this first (> 0, default 1). */
   temperature?: number;
+  /** Soft-cap the logits (after the temperature): softcap * tanh(x / softcap). */
+  softcap?: number;
   /** Classes of a flat Float32Array input (read as [N, classes]). */
   classes?: number;
   /** The value given to ignored positions (tokenLogProbs only; default NaN). */
   fill?: number;
 }
 
-const KEYS = ['ignoreIndex', 'temperature', 'classes'] as const;
+const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes'] as const;
 
 function perPosition(input: Logits, target: Target, options: Record<string, unknown>) {
   const p = resolveProblem(input, target, { ...options, reduction: 'none' }, [...KEYS, 'reduction']);
@@ -24,7 +26,7 @@ function perPosition(input: Logits, target: Target, options: Record<string, unkn
   const nll = new Float32Array(p.N * p.S);
   kernels().xent({
     x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
-    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0,
+    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0, softcap: p.softcap,
   });
   return { nll, index: p.index };
 }

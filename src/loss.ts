@@ -8,7 +8,7 @@ import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptio
 function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
   return {
     x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: p.prob, weight: p.weight, eps: p.eps,
-    logProbs, loss: null, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: p.zLoss, ...extra,
+    logProbs, loss: null, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: p.zLoss, softcap: p.softcap, ...extra,
   };
 }
 

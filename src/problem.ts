@@ -35,12 +35,14 @@ export interface Problem extends Layout {
   invT: number;
   /** z-loss coefficient (0 when not set). */
   zLoss: number;
+  /** Soft cap c (0 when not set): logits become c tanh(x / (T c)). */
+  softcap: number;
 }
 
 // 'check' is read by loss.ts before resolveProblem (diagnose.ts runCheck); here it only has to be allowed
 export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
 /** crossEntropy's: nllLoss's plus those that act on logits. */
-export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss'] as const;
+export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss', 'softcap'] as const;
 export const GRAD_KEYS = [...CE_KEYS, 'gradOutput', 'out'] as const;
 
 /** Checks a { data: Float32Array, shape } argument (a bare Float32Array reads as 1-D). */
@@ -264,8 +266,9 @@ export function resolveProblem(input: Logits, target: Target, options: unknown, 
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
   const invT = 1 / resolvePositive('options.temperature', opts.temperature, 1, false);
   const zLoss = resolvePositive('options.zLoss', opts.zLoss, 0, true);
+  const softcap = resolvePositive('options.softcap', opts.softcap, 0, false);
   const { data, shape, N, C, S, half } = layout;
-  return { data, shape, N, C, S, half, index, prob, weight, reduction, eps, denominator, invT, zLoss };
+  return { data, shape, N, C, S, half, index, prob, weight, reduction, eps, denominator, invT, zLoss, softcap };
 }
 
 /** The gradient buffer and the per-position scale of crossEntropyWithGrad. */

@@ -54,6 +54,9 @@ export interface CrossEntropyOptions {
   /** PaLM's z-loss (>= 0, default 0): adds zLoss * logsumexp(x)^2 to each non-ignored position's loss
    *  (after the temperature), reduced with it, gradient included. Not an option of nllLoss. */
   zLoss?: number;
+  /** Logit soft-capping (Gemma 2; > 0, default off): the logits become softcap * tanh(x / softcap)
+   *  (after the temperature) before the softmax; the gradient goes through the tanh. Not for nllLoss. */
+  softcap?: number;
   /** Run diagnose() on the arguments first. 'off' (default): nothing, no cost. 'warn': its warnings and
    *  errors go to the diagnostics handler (setDiagnosticsHandler; console.warn by default), each code once
    *  until the handler is reset, then the call proceeds as with 'off'. 'throw': warnings as with 'warn',
@@ -121,4 +124,4 @@ export interface DiagnoseOptions extends CrossEntropyGradOptions {
 export type DiagnosticsHandler = (finding: Finding) => void;
 
 /** nllLoss's options: crossEntropy's but those that act on logits. */
-export type NllLossOptions = Omit<CrossEntropyOptions, 'temperature' | 'zLoss'>;
+export type NllLossOptions = Omit<CrossEntropyOptions, 'temperature' | 'zLoss' | 'softcap'>;

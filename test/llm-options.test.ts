@@ -1,5 +1,6 @@
-// crossEntropy's temperature and zLoss options and half-precision logits against PyTorch
-// (test/fixtures/torch-llm.json, written by gen_llm.py: F.cross_entropy(x / T) + zLoss * logsumexp(x / T)^2,
+// crossEntropy's temperature, zLoss and softcap options and half-precision logits against PyTorch
+// (test/fixtures/torch-llm.json, written by gen_llm.py: z = x / T, capped to c tanh(z / c), then
+// F.cross_entropy(z) + zLoss * logsumexp(z)^2,
 // float64, autograd gradients; float16 and bfloat16 inputs rounded by torch), on both backends; and the
 // argument checks.
 import { describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ const cases = (llm as { cases: Array<Record<string, any>> }).cases.map((c) => ({
     labelSmoothing: c.options.labelSmoothing as number,
     temperature: c.options.temperature as number,
     zLoss: c.options.zLoss as number,
+    softcap: (c.options.softcap ?? undefined) as number | undefined,
   },
   gradOutput: Array.from(decode(c.gradOutput) as Float64Array),
   out64: Array.from(decode(c.expected.out64) as Float64Array, Math.fround),
@@ -65,6 +67,8 @@ describe.each(BACKENDS)('temperature and z-loss against PyTorch on %s', (backend
     expect(() => crossEntropy(x, 0, { temperature: Infinity })).toThrow(RangeError);
     expect(() => crossEntropy(x, 0, { temperature: '2' as never })).toThrow(TypeError);
     expect(() => crossEntropy(x, 0, { zLoss: -1e-4 })).toThrow(new RangeError('options.zLoss: expected a finite number >= 0, got -0.0001'));
+    expect(() => crossEntropy(x, 0, { softcap: 0 })).toThrow(new RangeError('options.softcap: expected a finite number > 0, got 0'));
+    expect(() => nllLoss(x, 0, { softcap: 30 } as never)).toThrow(/options.softcap: unknown option/);
     expect(() => nllLoss(x, 0, { temperature: 2 } as never)).toThrow(/options.temperature: unknown option/);
     // temperature 1 and zLoss 0 are the plain loss, bit for bit
     expect(crossEntropy(x, 0, { temperature: 1, zLoss: 0 })).toBe(crossEntropy(x, 0));

@@ -8,7 +8,7 @@ describe('vector exp and log (build/testing.wasm) against Math.exp / Math.log', 
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('../build/testing.wasm', import.meta.url))), {});
   const ex = wasm.exports as unknown as {
     memory: WebAssembly.Memory; heap_base(): number;
-    expneg_map_f32(x: number, out: number, n: number): void; log_map_f32(x: number, out: number, n: number): void;
+    expneg_map_f32(x: number, out: number, n: number): void; tanh_map_f32(x: number, out: number, n: number): void; log_map_f32(x: number, out: number, n: number): void;
   };
   const n = 1 << 18;
   const xp = (ex.heap_base() + 15) & ~15, op = xp + 4 * n;
@@ -21,7 +21,7 @@ describe('vector exp and log (build/testing.wasm) against Math.exp / Math.log', 
     return Math.abs(ord(bits[0]) - ord(bits[1]));
   }
 
-  function sweep(fn: 'expneg_map_f32' | 'log_map_f32', xs: (i: number) => number, ref: (x: number) => number): number {
+  function sweep(fn: 'expneg_map_f32' | 'log_map_f32' | 'tanh_map_f32', xs: (i: number) => number, ref: (x: number) => number): number {
     const f = new Float32Array(ex.memory.buffer);
     for (let i = 0; i < n; i++) f[(xp >> 2) + i] = xs(i);
     ex[fn](xp, op, n);
@@ -63,5 +63,14 @@ describe('vector exp and log (build/testing.wasm) against Math.exp / Math.log', 
     const got = Array.from(f.subarray(op >> 2, (op >> 2) + 6));
     expect(got.slice(0, 5)).toEqual([0, -Infinity, Infinity, NaN, NaN]);
     expect(ulps(got[5], 1)).toBeLessThanOrEqual(1);
+  });
+  it('tanh is within 2 ulp (the polynomial below 0.55, the exp form above) and exact at the special values', () => {
+    expect(sweep('tanh_map_f32', (i) => -0.6 + (1.2 * i) / n, Math.tanh)).toBeLessThanOrEqual(2);
+    expect(sweep('tanh_map_f32', (i) => -12 + (24 * i) / n, Math.tanh)).toBeLessThanOrEqual(2);
+    expect(sweep('tanh_map_f32', (i) => 1e-7 + (1e-3 * i) / n, Math.tanh)).toBeLessThanOrEqual(2);
+    const f = new Float32Array(ex.memory.buffer);
+    f.set([0, -0, Infinity, -Infinity, NaN, 1e-30, 50, -50], xp >> 2);
+    ex.tanh_map_f32(xp, op, 8);
+    expect(Array.from(f.subarray(op >> 2, (op >> 2) + 8))).toEqual([0, -0, 1, -1, NaN, Math.fround(1e-30), 1, -1]);
   });
 });

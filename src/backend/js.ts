@@ -28,7 +28,7 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
 }
 
 function xent(job: XentJob): number {
-  const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss } = job;
+  const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss, softcap } = job;
   // half-precision logits are widened up front here (the wasm kernels do it a chunk at a time)
   const x = job.half ? halfToFloat32(job.x as Uint16Array, job.half) : (job.x as Float32Array);
   const w = (c: number) => (weight ? weight[c] : 1);
@@ -36,8 +36,11 @@ function xent(job: XentJob): number {
   for (let c = 0; c < C; c++) wsum += w(c);
   const hot = 1 - eps;
   const ec = eps / C;
-  // logits divided by the temperature (log-probabilities are taken as they are)
-  const v = logProbs ? (i: number) => x[i] : (i: number) => x[i] * invT;
+  // logits divided by the temperature, then soft-capped (log-probabilities are taken as they are);
+  // dv is the derivative of that transform
+  const cap = (z: number) => (softcap ? softcap * Math.tanh(z / softcap) : z);
+  const v = logProbs ? (i: number) => x[i] : (i: number) => cap(x[i] * invT);
+  const dv = logProbs ? () => 1 : softcap ? (i: number) => invT * (1 - (v(i) / softcap) ** 2) : () => invT;
   let total = 0;
   let zTotal = 0;
   forEachPosition(N, C, S, (pos, base) => {
@@ -46,12 +49,13 @@ function xent(job: XentJob): number {
       if (loss) loss[pos] = 0;
       if (grad) {
         // PyTorch's log_softmax backward leaves exp(logp) * 0: NaN where the row's max is not finite
-        const g = Number.isFinite(maxOf(x, base, C, S)) ? 0 : NaN;
+        const max = maxOf(x, base, C, S);
+        const g = Number.isFinite(logProbs ? max : cap(max * invT)) ? 0 : NaN;
         for (let c = 0; c < C; c++) grad[base + c * S] = g;
       }
       return;
     }
-    const m = logProbs ? 0 : maxOf(x, base, C, S) * invT;
+    const m = logProbs ? 0 : cap(maxOf(x, base, C, S) * invT); // the transform is increasing
     let se = 1;
     if (!logProbs) {
       se = 0;
@@ -89,11 +93,11 @@ function xent(job: XentJob): number {
     if (loss) loss[pos] = l;
     total += l;
     if (grad) {
-      const scale = (scales ? scales[pos] : gscale) * (logProbs ? 1 : invT); // d x'/dx = 1/T
+      const scale = scales ? scales[pos] : gscale;
       for (let c = 0; c < C; c++) {
         const i = base + c * S;
         const softmax = logProbs ? 0 : Math.exp(v(i) - m) / se;
-        grad[i] = scale * ((mass + zGrad) * softmax - q(c)); // x[i] is read before grad[i] is written
+        grad[i] = scale * dv(i) * ((mass + zGrad) * softmax - q(c)); // x[i] is read before grad[i] is written
       }
     }
   });

@@ -32,6 +32,8 @@ export interface XentJob {
   invT: number;
   /** z-loss coefficient: zLoss * logsumexp^2 is added to each non-ignored position's loss (0: none). */
   zLoss: number;
+  /** Soft cap c, 0 for none: the logits become c tanh(x invT / c) (then no further temperature). */
+  softcap: number;
   /** Set by the backend: the sum of the z-loss terms included in the returned total. */
   zTotal?: number;
 }

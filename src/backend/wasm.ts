@@ -6,7 +6,7 @@ import { IGNORED } from '../problem.ts';
 import type { ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -27,6 +27,8 @@ interface Exports {
   ): number;
   zloss_sum(): number;
   half_to_f32(src: number, dst: number, n: number, kind: number): void;
+  softcap_f32(src: number, dst: number, n: number, c: number, s: number): void;
+  softcap_grad_f32(xs: number, g: number, n: number, c: number, s: number): void;
 }
 
 const PAGE = 65536;
@@ -171,7 +173,8 @@ export class WasmKernels implements Kernels {
     const B = this.blockSize(C, S);
     const scratchBytes = S === 1 ? 0 : B * C * 4 * (prob ? 2 : 1);
     const [wp, sp, chunkStart] = regions(this.base, C * 4, scratchBytes);
-    const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0)) +
+    const { softcap } = job; // the capped logits go to a region of their own: the gradient needs them
+    const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0) + (softcap ? 1 : 0)) +
       S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 7 * 16;
     const rows = this.rowsPerChunk(N, chunkStart, perRow);
     let wsum = 0;
@@ -181,9 +184,10 @@ export class WasmKernels implements Kernels {
     const { invT, zLoss } = job;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
-      const [xc, tc, pc, lp, sc, gc, hc, end] = regions(
+      const [xc, tc, pc, lp, sc, gc, hc, cc, end] = regions(
         chunkStart, xDirect ? 0 : r * slab * 4, index ? r * S * 4 : 0, prob && !pDirect ? r * slab * 4 : 0,
         loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0, half ? r * slab * 2 : 0,
+        softcap ? r * slab * 4 : 0,
       );
       this.reserve(end);
       const { f32, i32 } = this;
@@ -201,9 +205,13 @@ export class WasmKernels implements Kernels {
       else f32.set(prob!.subarray(n0 * slab, (n0 + r) * slab), (tp = pc) >> 2);
       if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), sc >> 2);
       const gp = !grad ? 0 : gDirect ? gAt + n0 * slab * 4 : gradInPlace ? xp : gc;
+      // soft-capping (with the temperature folded in) makes the capped copy the kernel's input
+      const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
+      const kT = softcap ? 1 : invT;
       total += index
-        ? this.ex.xent_index_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, invT, zLoss)
-        : this.ex.xent_prob_f32(xp, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, invT, zLoss);
+        ? this.ex.xent_index_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss)
+        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss);
+      if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
       zTotal += this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
       if (grad && !gDirect) grad.set(f32.subarray(gp >> 2, (gp >> 2) + r * slab), n0 * slab);
