@@ -2,6 +2,8 @@
 export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
 export { logSoftmax, softmax, logSumExp } from './softmax.ts';
 export { tokenLogProbs, perplexity } from './llm.ts';
+export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } from './bce.ts';
+export type { BceOptions, BceGradOptions } from './bce.ts';
 export type { TokenLogProbsOptions } from './llm.ts';
 export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';

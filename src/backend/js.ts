@@ -1,7 +1,7 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
 import { IGNORED } from '../problem.ts';
-import type { ClassOp, Kernels, XentJob } from './types.ts';
+import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 import { halfToFloat32 } from '../half.ts';
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
@@ -124,4 +124,21 @@ function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, 
   return out;
 }
 
-export const jsKernels: Kernels = { name: 'js', xent, classOp };
+function bce(job: BceJob): number {
+  const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales, gscale } = job;
+  let total = 0;
+  for (let i = 0; i < R * L; i++) {
+    const j = i % L;
+    const w = wMode === 0 ? 1 : weight![wMode === 1 ? j : i];
+    const lw = posWeight ? (posWeight[j] - 1) * y[i] + 1 : 1;
+    const v = x[i];
+    const sp = Math.log1p(Math.exp(-Math.abs(v))) + Math.max(-v, 0); // softplus(-x), stable
+    const l = w * ((1 - y[i]) * v + lw * sp);
+    if (loss) loss[i] = l;
+    total += l;
+    if (grad) grad[i] = (scales ? scales[i] : gscale) * w * ((1 - y[i]) - lw / (1 + Math.exp(v))); // x read first
+  }
+  return total;
+}
+
+export const jsKernels: Kernels = { name: 'js', xent, bce, classOp };

@@ -38,12 +38,33 @@ export interface XentJob {
   zTotal?: number;
 }
 
+/** One binary cross-entropy evaluation over R rows of L elements (L = the input's last axis). */
+export interface BceJob {
+  x: Float32Array;
+  y: Float32Array;
+  R: number;
+  L: number;
+  /** Weights: none (wMode 0), one per last-axis position (1), or one per element (2). */
+  weight: Float32Array | null;
+  wMode: 0 | 1 | 2;
+  /** pos_weight, one per last-axis position, or null. */
+  posWeight: Float32Array | null;
+  loss: Float32Array | null;
+  /** The gradient is written here when given; it may be x. Replaced by a fresh view if it lives in WASM
+   *  memory that grew. */
+  grad: Float32Array | null;
+  scales: Float32Array | null;
+  gscale: number;
+}
+
 export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
 
 export interface Kernels {
   readonly name: 'wasm' | 'js';
   /** Runs a cross-entropy job; returns the sum of the per-position losses (float64). */
   xent(job: XentJob): number;
+  /** Runs a binary cross-entropy job; returns the sum of the per-element losses (float64). */
+  bce(job: BceJob): number;
   /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise.
    *  Returns out, or a fresh view of the same floats if it lives in WASM memory that grew. */
   classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array;

@@ -3,10 +3,10 @@
 // the results out. Views of the memory are re-derived whenever it has grown.
 import { WASM_BASE64 } from '../wasm/xent.generated.ts';
 import { IGNORED } from '../problem.ts';
-import type { ClassOp, Kernels, XentJob } from './types.ts';
+import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -29,6 +29,10 @@ interface Exports {
   half_to_f32(src: number, dst: number, n: number, kind: number): void;
   softcap_f32(src: number, dst: number, n: number, c: number, s: number): void;
   softcap_grad_f32(xs: number, g: number, n: number, c: number, s: number): void;
+  bce_logits_f32(
+    x: number, y: number, w: number, pw: number, loss: number, grad: number, scales: number,
+    R: number, L: number, wMode: number, gscale: number,
+  ): number;
 }
 
 const PAGE = 65536;
@@ -218,6 +222,37 @@ export class WasmKernels implements Kernels {
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     job.zTotal = zTotal;
+    return total;
+  }
+
+  bce(job: BceJob): number {
+    const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales } = job;
+    if (R * L === 0) return 0;
+    const gDirect = this.inMemory(grad), gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
+    const [wp, pp, chunkStart] = regions(this.base, wMode === 1 ? L * 4 : 0, posWeight ? L * 4 : 0);
+    const perRow = 4 * L * (2 + (wMode === 2 ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0)) + 6 * 16;
+    const rows = this.rowsPerChunk(R, chunkStart, perRow);
+    let total = 0;
+    for (let r0 = 0; r0 < R; r0 += rows) {
+      const r = Math.min(rows, R - r0), n = r * L, at = r0 * L;
+      const [xc, yc, wc, lc, sc, end] = regions(chunkStart, n * 4, n * 4, wMode === 2 ? n * 4 : 0, loss ? n * 4 : 0, scales ? n * 4 : 0);
+      this.reserve(end);
+      const { f32 } = this;
+      if (wMode === 1) f32.set(weight!, wp >> 2);
+      if (posWeight) f32.set(posWeight, pp >> 2);
+      f32.set(x.subarray(at, at + n), xc >> 2);
+      f32.set(y.subarray(at, at + n), yc >> 2);
+      if (wMode === 2) f32.set(weight!.subarray(at, at + n), wc >> 2);
+      if (scales) f32.set(scales.subarray(at, at + n), sc >> 2);
+      const gp = !grad ? 0 : gDirect ? gAt + at * 4 : xc; // the gradient overwrites the logits' copy
+      total += this.ex.bce_logits_f32(
+        xc, yc, wMode === 0 ? 0 : wMode === 1 ? wp : wc, posWeight ? pp : 0, loss ? lc : 0, gp, scales ? sc : 0,
+        r, L, wMode, job.gscale,
+      );
+      if (loss) loss.set(this.f32.subarray(lc >> 2, (lc >> 2) + n), at);
+      if (grad && !gDirect) grad.set(this.f32.subarray(xc >> 2, (xc >> 2) + n), at);
+    }
+    if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     return total;
   }
 

@@ -1,0 +1,115 @@
+// binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
+import { kernels } from './backend/select.ts';
+import type { BceJob } from './backend/types.ts';
+import { checkFloat32Array, checkOptions, describe, shapeString } from './check.ts';
+import { resolveReduction, resolveTensor } from './problem.ts';
+import type { Reduction, Tensor } from './types.ts';
+
+export interface BceOptions {
+  /** Per-element rescaling weight, broadcast to the input's shape as PyTorch does (numpy rules, aligned
+   *  on the last axis): a Tensor, or a Float32Array read as 1-D (one weight per last-axis position). */
+  weight?: Tensor | Float32Array;
+  /** Weight of the positive term, one per last-axis position (PyTorch's pos_weight). */
+  posWeight?: Float32Array;
+  /** 'mean' (default, over every element), 'sum' or 'none' (one loss per element). */
+  reduction?: Reduction;
+}
+
+export interface BceGradOptions extends BceOptions {
+  /** The upstream gradient: a number for 'mean'/'sum' (default 1); for 'none' a Float32Array with one value
+   *  per element, or a number. */
+  gradOutput?: number | Float32Array;
+  /** Where to write the gradient (the input's length); may be the input's data (in place). */
+  out?: Float32Array;
+}
+
+/** The weight as one of: none, one per last-axis position, one per element (broadcast copies otherwise). */
+function resolveBceWeight(weight: unknown, shape: readonly number[], n: number): { w: Float32Array | null; mode: 0 | 1 | 2 } {
+  if (weight === undefined || weight === null) return { w: null, mode: 0 };
+  const { data, shape: ws } = resolveTensor(weight, 'options.weight');
+  const L = shape.length ? shape[shape.length - 1] : 1;
+  if (ws.length > shape.length) throw new RangeError(`options.weight: shape ${shapeString(ws)} does not broadcast to the input's ${shapeString(shape)}`);
+  // right-aligned: every weight dimension is 1 or the input's
+  const off = shape.length - ws.length;
+  ws.forEach((d, i) => {
+    if (d !== 1 && d !== shape[off + i]) throw new RangeError(`options.weight: shape ${shapeString(ws)} does not broadcast to the input's ${shapeString(shape)}`);
+  });
+  if (data.length === n) return { w: data, mode: 2 };
+  if (data.length === L && ws[ws.length - 1] === L) return { w: data, mode: 1 };
+  // another broadcast pattern: expand it once
+  const out = new Float32Array(n);
+  const strides = ws.map((_, i) => ws.slice(i + 1).reduce((a, b) => a * b, 1));
+  for (let i = 0; i < n; i++) {
+    let rem = i, src = 0;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      const coord = rem % shape[a];
+      rem = (rem - coord) / shape[a];
+      const k = a - off;
+      if (k >= 0 && ws[k] !== 1) src += coord * strides[k];
+    }
+    out[i] = data[src];
+  }
+  return { w: out, mode: 2 };
+}
+
+function resolveBce(input: Tensor | Float32Array, target: Tensor | Float32Array, options: unknown, grad: boolean) {
+  const opts = checkOptions(options, grad ? ['weight', 'posWeight', 'reduction', 'gradOutput', 'out'] : ['weight', 'posWeight', 'reduction']);
+  const { data: x, shape } = resolveTensor(input, 'input');
+  const { data: y, shape: ts } = resolveTensor(target, 'target');
+  if (y.length !== x.length || (!(target instanceof Float32Array) && shapeString(ts) !== shapeString(shape))) {
+    throw new RangeError(`target: expected the input's shape ${shapeString(shape)}, got ${shapeString(ts)}`);
+  }
+  const L = shape.length ? shape[shape.length - 1] : 1;
+  const R = L ? x.length / L : 0;
+  const { w, mode } = resolveBceWeight(opts.weight, shape, x.length);
+  let pw: Float32Array | null = null;
+  if (opts.posWeight !== undefined) {
+    pw = checkFloat32Array('options.posWeight', opts.posWeight);
+    if (pw.length !== L) throw new RangeError(`options.posWeight: expected ${L} values (the last axis), got ${pw.length}`);
+  }
+  return { x, y, R, L, w, mode, pw, reduction: resolveReduction(opts.reduction), opts };
+}
+
+function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): number | Float32Array {
+  const loss = p.reduction === 'none' ? new Float32Array(p.x.length) : null;
+  const job: BceJob = { x: p.x, y: p.y, R: p.R, L: p.L, weight: p.w, wMode: p.mode, posWeight: p.pw, loss, grad: null, scales: null, gscale: 1, ...extra };
+  const total = kernels().bce(job);
+  extra.grad = job.grad;
+  if (loss) return loss;
+  return Math.fround(p.reduction === 'sum' ? total : total / p.x.length); // 0/0 = NaN for an empty input
+}
+
+/**
+ * Binary cross-entropy between logits and targets in [0, 1] of the same shape, as
+ * torch.nn.functional.binary_cross_entropy_with_logits (the stable form max(x, 0) - x y + log1p(e^-|x|)).
+ * @throws {TypeError} wrong argument types or unknown options; {RangeError} shape mismatches
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceOptions): number | Float32Array {
+  return run(resolveBce(input, target, options, false), {});
+}
+
+/** The loss and d(loss)/d(input), laid out like the input, from one pass. */
+export function binaryCrossEntropyWithLogitsWithGrad(
+  input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceGradOptions,
+): { loss: number | Float32Array; grad: Float32Array } {
+  const p = resolveBce(input, target, options, true);
+  const { gradOutput = 1, out } = p.opts as { gradOutput?: unknown; out?: unknown };
+  let gscale = 1, scales: Float32Array | null = null;
+  if (p.reduction === 'none' && gradOutput instanceof Float32Array) {
+    if (gradOutput.length !== p.x.length) throw new RangeError(`options.gradOutput: expected ${p.x.length} values, got ${gradOutput.length}`);
+    scales = gradOutput;
+  } else if (typeof gradOutput === 'number') {
+    gscale = p.reduction === 'mean' ? gradOutput / p.x.length : gradOutput;
+  } else {
+    throw new TypeError(`options.gradOutput: expected a number${p.reduction === 'none' ? ' or a Float32Array' : ''}, got ${describe(gradOutput)}`);
+  }
+  let grad: Float32Array;
+  if (out === undefined) grad = new Float32Array(p.x.length);
+  else {
+    grad = checkFloat32Array('options.out', out);
+    if (grad.length !== p.x.length) throw new RangeError(`options.out: expected length ${p.x.length}, got ${grad.length}`);
+  }
+  const extra: Partial<BceJob> = { grad, gscale, scales };
+  const loss = run(p, extra);
+  return { loss, grad: extra.grad! };
+}
