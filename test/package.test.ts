@@ -3,7 +3,7 @@
 // strict TypeScript consumer. Node only; it runs in `npm test` because it takes about 3 s (the tarball has
 // no dependencies, so nothing needs the registry). Uses the dist/ that `npm test`'s pretest just built.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,9 +63,12 @@ describe('the npm package', () => {
   it('has zero runtime dependencies; the library imports nothing but its own files', () => {
     const pkg = join(project, 'node_modules/xent');
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
-    for (const key of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies']) {
+    for (const key of ['dependencies', 'optionalDependencies', 'bundleDependencies', 'bundledDependencies']) {
       expect(manifest[key], key).toBeUndefined();
     }
+    // xent/tfjs's peer, optional: npm does not install it
+    expect(manifest.peerDependencies).toEqual({ '@tensorflow/tfjs-core': '>=4' });
+    expect(manifest.peerDependenciesMeta).toEqual({ '@tensorflow/tfjs-core': { optional: true } });
     const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
     expect(Object.keys(lock.packages).sort()).toEqual(['', 'node_modules/xent']);
     const importsOf = (path: string) => {
@@ -84,10 +87,13 @@ describe('the npm package', () => {
     };
     walk(manifest.exports['.'].default.replace(/^\.\//, ''));
     expect(seen.size).toBeGreaterThan(5);
-    // any other file (a CLI) may add Node's built-ins, nothing else
+    expect(seen.has('dist/tfjs.js')).toBe(false);
+    // any other file (a CLI) may add Node's built-ins, nothing else; dist/tfjs.js (xent/tfjs) its peer
     for (const { path } of packed.files.filter((f) => f.path.endsWith('.js'))) {
-      for (const s of importsOf(path)) expect(s, `${path} imports ${s}`).toMatch(/^(\.\.?\/|node:)/);
+      const allowed = path === 'dist/tfjs.js' ? /^(\.\.?\/|@tensorflow\/tfjs-core$)/ : /^(\.\.?\/|node:)/;
+      for (const s of importsOf(path)) expect(s, `${path} imports ${s}`).toMatch(allowed);
     }
+    expect(importsOf('dist/tfjs.js')).toContain('@tensorflow/tfjs-core');
   });
 
   it('installs into a fresh project and imports from Node as `xent`', () => {
@@ -110,6 +116,63 @@ describe('the npm package', () => {
     expect(got.js).toBe(142);
     expect(got.grad[3]).toBe(-1);
     expect(got.resolved).toMatch(/\/consumer\/node_modules\/xent\/dist\/index\.js$/);
+  });
+
+  it('xent imports without tfjs; xent/tfjs then fails to load, naming @tensorflow/tfjs-core', () => {
+    writeFileSync(join(project, 'no-tfjs.mjs'), `
+      const xent = await import('xent');
+      let error = null;
+      try { await import('xent/tfjs'); } catch (e) { error = e.code + ' ' + e.message; }
+      console.log(JSON.stringify({ loss: xent.crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3), error }));
+    `);
+    const got = JSON.parse(run(process.execPath, ['no-tfjs.mjs'], project));
+    expect(got.loss).toBe(142);
+    expect(got.error).toMatch(/^ERR_MODULE_NOT_FOUND .*@tensorflow\/tfjs-core/);
+  });
+
+  it('xent/tfjs imports and trains in a project that has @tensorflow/tfjs-core (and a tfjs backend)', () => {
+    // a second consumer, with tfjs-core and tfjs-backend-cpu linked from this repository's node_modules
+    // (the devDependencies): npm would install them from the registry, which this test must not need
+    const withTf = join(dir, 'consumer-tfjs');
+    mkdirSync(join(withTf, 'node_modules', '@tensorflow'), { recursive: true });
+    writeFileSync(join(withTf, 'package.json'), JSON.stringify({ name: 'consumer-tfjs', private: true, type: 'module' }));
+    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', join(dir, packed.filename)], withTf);
+    for (const name of ['tfjs-core', 'tfjs-backend-cpu']) {
+      symlinkSync(join(ROOT, 'node_modules', '@tensorflow', name), join(withTf, 'node_modules', '@tensorflow', name), 'dir');
+    }
+    writeFileSync(join(withTf, 'train.mjs'), `
+      import * as tf from '@tensorflow/tfjs-core';
+      import '@tensorflow/tfjs-backend-cpu';
+      import { crossEntropyLoss } from 'xent/tfjs';
+      await tf.setBackend('cpu');
+      const x = tf.tensor2d([[1, 2, 3], [3, 2, 1]]);
+      const t = tf.tensor1d([2, 0], 'int32');
+      const { value, grad } = tf.valueAndGrad((x) => crossEntropyLoss(x, t))(x);
+      console.log(JSON.stringify({ loss: value.dataSync()[0], grad: Array.from(grad.dataSync()),
+        resolved: import.meta.resolve('xent/tfjs') }));
+    `);
+    const got = JSON.parse(run(process.execPath, ['train.mjs'], withTf));
+    expect(got.loss).toBeCloseTo(0.40760596, 6);
+    expect(got.grad[2]).toBeCloseTo((Math.exp(3) / (Math.exp(1) + Math.exp(2) + Math.exp(3)) - 1) / 2, 6);
+    expect(got.resolved).toMatch(/\/consumer-tfjs\/node_modules\/xent\/dist\/tfjs\.js$/);
+    // and its .d.ts (xent's own checked strictly; tfjs-core's are tfjs's business: skipLibCheck)
+    writeFileSync(join(withTf, 'consumer.ts'), `
+      import * as tf from '@tensorflow/tfjs-core';
+      import { crossEntropyLoss, init, type TfCrossEntropyOptions } from 'xent/tfjs';
+      const options: TfCrossEntropyOptions = { labelSmoothing: 0.1, reduction: 'sum', weight: [1, 2, 3] };
+      const loss: tf.Tensor = crossEntropyLoss(tf.zeros([2, 3]), tf.zeros([2], 'int32'), options);
+      // @ts-expect-error the upstream gradient comes from tfjs
+      crossEntropyLoss(tf.zeros([2, 3]), tf.zeros([2], 'int32'), { gradOutput: 2 });
+      export { loss, init };
+    `);
+    writeFileSync(join(withTf, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+        lib: ['es2022', 'dom'], types: [], skipLibCheck: true, exactOptionalPropertyTypes: true,
+      },
+      files: ['consumer.ts'],
+    }));
+    run(TSC, ['-p', 'tsconfig.json'], withTf);
   });
 
   const consumerTs = `
