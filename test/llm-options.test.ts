@@ -79,6 +79,19 @@ describe.each(BACKENDS)('temperature and z-loss against PyTorch on %s', (backend
     expect(() => crossEntropy({ data: new Uint16Array(4), shape: [3], dtype: 'bfloat16' }, 0)).toThrow(RangeError);
   });
 
+  // Float16Array exists in current browsers (the Chromium run) but not in Node 20
+  const F16 = (globalThis as { Float16Array?: new (a: ArrayLike<number>) => ArrayLike<number> & { buffer: ArrayBuffer } }).Float16Array;
+  it.skipIf(!F16)('a Float16Array input equals its bits passed as float16', () => {
+    const values = Array.from({ length: 5 * 12 }, (_, i) => Math.sin(i) * 4);
+    const f16 = new F16!(values);
+    const bits = new Uint16Array(f16.buffer);
+    const t = [1, 3, 0, 11, 7];
+    const a = crossEntropyWithGrad({ data: f16, shape: [5, 12] } as never, t, { reduction: 'none' });
+    const b = crossEntropyWithGrad({ data: bits, shape: [5, 12], dtype: 'float16' }, t, { reduction: 'none' });
+    expect(a.loss).toEqual(b.loss);
+    expect(a.grad).toEqual(b.grad);
+  });
+
   it('half-precision logits equal their float32 widening, bit for bit, loss and gradient', () => {
     for (const dtype of ['float16', 'bfloat16'] as const) {
       const bits = Uint16Array.from({ length: 6 * 40 }, (_, i) => (dtype === 'float16' ? 0x3c00 + ((i * 37) % 2048) - 1024 : 0x3f80 + ((i * 37) % 256) - 128));
