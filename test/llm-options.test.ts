@@ -20,7 +20,7 @@ function decode(a: Encoded): Float32Array | Float64Array | BigInt64Array | Uint1
   return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : a.dtype === 'f64' ? new Float64Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
 }
 
-const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op !== 'bce').map((c) => ({
+const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op !== 'bce' && c.op !== 'token_logprobs').map((c) => ({
   name: c.name as string,
   input: (c.input.dtype
     ? { data: decode(c.input.data) as Uint16Array, shape: c.input.shape as number[], dtype: c.input.dtype }

@@ -1,11 +1,12 @@
-// tokenLogProbs and perplexity against the float64 reference (log_softmax gathered at the targets), on
-// both backends.
+// tokenLogProbs and perplexity against PyTorch (torch-llm.json, op token_logprobs) and the float64
+// reference (log_softmax gathered at the targets), on both backends.
 import { describe, expect, it } from 'vitest';
 import { crossEntropy, perplexity, tokenLogProbs } from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
 import { layoutOf, logSoftmax64 } from './reference/ce64.ts';
+import llm from './fixtures/torch-llm.json';
 
 /** log p(target) in float64 at every position (NaN where ignored), logits divided by T. */
 function logProbs64(x: Float32Array, shape: number[], target: Int32Array, T = 1): number[] {
@@ -36,6 +37,23 @@ describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
       t.forEach((v, i) => v === -100 && expect(filled[i]).toBe(0));
     });
   }
+
+  it('match PyTorch: log_softmax(x / T, capped) gathered, and exp(mean NLL)', () => {
+    const decode = (a: { dtype: string; b64: string }) => {
+      const bin = atob(a.b64);
+      const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+      return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : a.dtype === 'f64' ? new Float64Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
+    };
+    const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op === 'token_logprobs');
+    expect(cases.length).toBe(4);
+    for (const c of cases) {
+      const input = { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] };
+      const target = decode(c.target.data) as BigInt64Array;
+      const opts = { temperature: c.options.temperature as number, softcap: c.options.softcap ?? undefined };
+      expectClose(tokenLogProbs(input, target, opts), Array.from(decode(c.expected.out64), Math.fround), TOL.loss, c.name);
+      expectClose(perplexity(input, target, opts), Math.fround(decode(c.expected.perplexity64)[0] as number), TOL.loss, `${c.name} perplexity`);
+    }
+  });
 
   it("the seeds' example: log p = -142, perplexity e^142; all ignored gives NaN", () => {
     const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [1, 5] };
