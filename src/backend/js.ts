@@ -39,8 +39,9 @@ function xent(job: XentJob): number {
   // logits divided by the temperature, then soft-capped (log-probabilities are taken as they are);
   // dv is the derivative of that transform
   const cap = (z: number) => (softcap ? softcap * Math.tanh(z / softcap) : z);
-  const v = logProbs ? (i: number) => x[i] : (i: number) => cap(x[i] * invT);
-  const dv = logProbs ? () => 1 : softcap ? (i: number) => invT * (1 - (v(i) / softcap) ** 2) : () => invT;
+  const plain = logProbs || (invT === 1 && !softcap); // the common case reads x as it is
+  const v = plain ? (i: number) => x[i] : (i: number) => cap(x[i] * invT);
+  const dv = plain ? () => 1 : softcap ? (i: number) => invT * (1 - (v(i) / softcap) ** 2) : () => invT;
   let total = 0;
   let zTotal = 0;
   forEachPosition(N, C, S, (pos, base) => {
