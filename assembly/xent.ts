@@ -7,11 +7,13 @@
 //   prob target p:  loss = -sum_c w[c] p'[c] logp[c],  p' = (1-eps) p + eps/C
 // and d loss/dx[c] = scale * (Q softmax[c] - q[c]), q the per-class coefficients of -logp above, Q = sum q.
 // With logProbs != 0 the input already is logp (nllLoss): m = L = 0 and the gradient has no softmax term.
+// invT (1 / temperature) scales the logits first, which scales the gradient by invT too; zLoss adds
+// zLoss * lse^2 to each non-ignored position (zloss.ts), its gradient joining the softmax term.
 //
 // Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
-// per-position losses. Ignored positions have loss 0 and gradient 0 (NaN if
-// their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
+// per-position losses (z terms included; zloss_sum() has them alone). Ignored positions have loss 0 and
+// gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
 import { start_z, z_on, z_term, z_loss_of } from "./zloss";
