@@ -88,12 +88,16 @@ const TANH_SMALL: f32 = 0.55;
   let p = f32x4.add(f32x4.mul(f32x4.splat(0.016437577083706856), u), f32x4.splat(-0.05267181247472763));
   p = f32x4.add(f32x4.mul(p, u), f32x4.splat(0.13320724666118622));
   p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.3333294689655304));
-  const small = f32x4.add(y, f32x4.mul(f32x4.mul(y, u), p));
+  let t = f32x4.add(y, f32x4.mul(f32x4.mul(y, u), p));
   const a = f32x4.abs(y);
-  const e = expneg_f32x4(f32x4.mul(a, f32x4.splat(-2)));
-  const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+  const isSmall = f32x4.lt(a, f32x4.splat(TANH_SMALL));
+  if (!v128.all_true<i32>(isSmall)) { // the exp form only when a lane needs it (or is NaN)
+    const e = expneg_f32x4(f32x4.mul(a, f32x4.splat(-2)));
+    const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+    t = v128.bitselect(t, big, isSmall);
+  }
   // tanh is odd: give both forms the sign of y (also turns the polynomial's +0 for -0 into -0)
-  return v128.or(v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(TANH_SMALL))), v128.and(y, i32x4.splat(0x80000000)));
+  return v128.or(t, v128.and(y, i32x4.splat(0x80000000)));
 }
 
 // @ts-ignore: decorator
