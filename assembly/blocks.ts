@@ -39,6 +39,8 @@ export const enum Sums {
   SMOOTH = 1,
   /** d = sum w t' (x - bm), q = sum w t', t' = a t + b: probability targets */
   PROB = 2,
+  /** d = sum e (x - bm), e the exponentials: the entropy, -sum p log p = L - inv_t d / se */
+  ENTROPY = 3,
 }
 
 /** Lane mask of the first k lanes (k in 1..4). */
@@ -121,7 +123,8 @@ export const enum Sums {
       const x = v128.load(p + o);
       const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
       s = f32x4.add(s, ex);
-      if (sums != Sums.NONE) {
+      if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(x, sv)));
+      else if (sums != Sums.NONE) {
         const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
         d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
         q = f32x4.add(q, c);
@@ -134,7 +137,8 @@ export const enum Sums {
       const o = <usize>i << 2;
       const ex = expneg_f32x4(tempered(f32x4.sub(load_part(p + o, k, -Infinity), sv), tv, temper));
       s = f32x4.add(s, ex);
-      if (sums != Sums.NONE) {
+      if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(load_part(p + o, k, shift), sv)));
+      else if (sums != Sums.NONE) {
         const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
         d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
         q = f32x4.add(q, c);
@@ -183,7 +187,8 @@ export let row_q: f64 = 0;
     const bm = load<f32>(r);
     const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
     se += <f64>(load<f32>(r, 4) * f);
-    if (sums != Sums.NONE) {
+    if (sums == Sums.ENTROPY) d += <f64>f * (<f64>load<f32>(r, 8) + (<f64>bm - M) * load<f32>(r, 4));
+    else if (sums != Sums.NONE) {
       const qb = <f64>load<f32>(r, 12);
       d += <f64>load<f32>(r, 8) + (<f64>bm - M) * qb;
       q += qb;

@@ -12,7 +12,8 @@
 //
 // Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
-// per-position losses (z terms included; zloss_sum() has them alone). Ignored positions have loss 0 and
+// per-position losses (z terms included; zloss_sum() has them alone). lseOut and entOut, when not 0 (and
+// eps = 0), receive each position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
@@ -25,12 +26,15 @@ import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 function xent_index_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, zLoss: f32,
+  lseOut: usize, entOut: usize,
 ): f64 {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
+  // per-row logsumexp and entropy (tokenStats), from the same pass: logits, no smoothing, rows path only
+  const stats = lseOut != 0 && !logProbs && eps == 0;
   let total: f64 = 0;
   let r0 = 0;
-  if (!logProbs && C <= LANES_MAX_C) {
+  if (!logProbs && C <= LANES_MAX_C && !stats) {
     for (; r0 + 4 <= R; r0 += 4) {
       const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
       total += xent_index_lanes(
@@ -48,6 +52,10 @@ function xent_index_rows(
       const t = load<i32>(target + (<usize>r << 2));
       if (t == ignoreIndex) {
         leave(j, 0, 0, 1);
+        if (stats) {
+          store<f32>(lseOut + (<usize>r << 2), NaN);
+          store<f32>(entOut + (<usize>r << 2), NaN);
+        }
         // PyTorch's log_softmax backward leaves exp(logp) * 0 here: 0, or NaN if logp is NaN (the row
         // holds a NaN or +inf, or is all -inf, exactly when its NaN-propagating max is not finite)
         if (g) row_fill(g, C, isFinite(row_max(p, C)) ? 0 : NaN);
@@ -63,7 +71,13 @@ function xent_index_rows(
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
         if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0), Sums.SMOOTH);
-        else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+        else if (stats) {
+          combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0), Sums.ENTROPY);
+          // lse = M' + L; entropy = -sum p log p = L - inv_t sum e (x - M) / se
+          const L = log_f32(row_se);
+          store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row_M * inv_t + L));
+          store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>inv_t * row_d / row_se));
+        } else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
         // loss = -hot wt (xt' - M' - L) - ec (d' - L W), in tempered units x' = x inv_t:
         // M' = M inv_t, d' = inv_t sum w (x - M), L = log(se)
         let a = -<f64>hot * wt * (<f64>xt - row_M) * inv_t;
@@ -121,10 +135,13 @@ export function xent_index_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
   ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
+  lseOut: usize, entOut: usize,
 ): f64 {
   start_z(invT, zLoss);
   if (S == 1) {
-    return xent_index_rows(x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss);
+    return xent_index_rows(
+      x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut, entOut,
+    );
   }
   let total: f64 = 0;
   for (let n = 0; n < N; n++) {
@@ -133,7 +150,7 @@ export function xent_index_f32(
       gather_rows(x + o, scratch, C, S, b);
       total += xent_index_rows(
         scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss,
+        b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut ? lseOut + q : 0, entOut ? entOut + q : 0,
       );
       if (grad) scatter_rows(scratch, grad + o, C, S, b);
     }

@@ -1,7 +1,7 @@
 // xent: cross-entropy, its gradient, logsumexp, softmax and log-softmax on WebAssembly SIMD.
 export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
 export { logSoftmax, softmax, logSumExp } from './softmax.ts';
-export { tokenLogProbs, perplexity } from './llm.ts';
+export { tokenLogProbs, tokenStats, perplexity } from './llm.ts';
 export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } from './bce.ts';
 export type { BceOptions, BceGradOptions } from './bce.ts';
 export type { TokenLogProbsOptions } from './llm.ts';

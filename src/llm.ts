@@ -20,15 +20,18 @@ export interface TokenLogProbsOptions {
 
 const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes'] as const;
 
-function perPosition(input: Logits, target: Target, options: Record<string, unknown>) {
+function perPosition(input: Logits, target: Target, options: Record<string, unknown>, withStats = false) {
   const p = resolveProblem(input, target, { ...options, reduction: 'none' }, [...KEYS, 'reduction']);
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
-  const nll = new Float32Array(p.N * p.S);
+  const positions = p.N * p.S;
+  const nll = new Float32Array(positions);
+  const lse = withStats ? new Float32Array(positions) : null;
+  const entropy = withStats ? new Float32Array(positions) : null;
   kernels().xent({
     x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
-    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0, softcap: p.softcap,
+    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0, softcap: p.softcap, lse, entropy,
   });
-  return { nll, index: p.index };
+  return { nll, index: p.index, lse, entropy };
 }
 
 /**
@@ -60,4 +63,24 @@ export function perplexity(input: Logits, target: Target, options?: Omit<TokenLo
     }
   }
   return Math.exp(sum / n);
+}
+
+/**
+ * tokenLogProbs with, from the same pass over the logits, each position's logsumexp and the entropy of its
+ * softmax, -sum_c p_c log p_c (of the tempered, capped logits). Ignored positions hold options.fill (NaN by
+ * default) in all three arrays.
+ */
+export function tokenStats(
+  input: Logits, target: Target, options?: TokenLogProbsOptions,
+): { logProbs: Float32Array; logSumExp: Float32Array; entropy: Float32Array } {
+  const opts = checkOptions(options, [...KEYS, 'fill']);
+  const fill = opts.fill === undefined ? NaN : opts.fill;
+  if (typeof fill !== 'number') throw new TypeError(`options.fill: expected a number, got ${describe(fill)}`);
+  const { fill: _, ...rest } = opts;
+  const { nll, index, lse, entropy } = perPosition(input, target, rest, true);
+  for (let i = 0; i < nll.length; i++) {
+    if (index[i] === IGNORED) nll[i] = lse![i] = entropy![i] = fill;
+    else nll[i] = -nll[i];
+  }
+  return { logProbs: nll, logSumExp: lse!, entropy: entropy! };
 }

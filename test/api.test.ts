@@ -6,7 +6,7 @@ import { ABI_VERSION, wasmBytes } from '../src/backend/wasm.ts';
 const PUBLIC = [
   'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'logSoftmax', 'softmax', 'logSumExp',
   'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32',
-  'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'perplexity',
+  'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity',
   'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad',
 ].sort();
 

@@ -1,7 +1,7 @@
 // tokenLogProbs and perplexity against PyTorch (torch-llm.json, op token_logprobs) and the float64
 // reference (log_softmax gathered at the targets), on both backends.
 import { describe, expect, it } from 'vitest';
-import { crossEntropy, perplexity, tokenLogProbs } from '../src/index.ts';
+import { crossEntropy, perplexity, tokenLogProbs, tokenStats } from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
@@ -38,7 +38,7 @@ describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
     });
   }
 
-  it('match PyTorch: log_softmax(x / T, capped) gathered, and exp(mean NLL)', () => {
+  it('match PyTorch: log_softmax(x / T, capped) gathered, exp(mean NLL), logsumexp and entropy', () => {
     const decode = (a: { dtype: string; b64: string }) => {
       const bin = atob(a.b64);
       const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
@@ -52,6 +52,10 @@ describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
       const opts = { temperature: c.options.temperature as number, softcap: c.options.softcap ?? undefined };
       expectClose(tokenLogProbs(input, target, opts), Array.from(decode(c.expected.out64), Math.fround), TOL.loss, c.name);
       expectClose(perplexity(input, target, opts), Math.fround(decode(c.expected.perplexity64)[0] as number), TOL.loss, `${c.name} perplexity`);
+      const st = tokenStats(input, target, opts);
+      expectClose(st.logProbs, Array.from(decode(c.expected.out64), Math.fround), TOL.loss, `${c.name} stats logProbs`);
+      expectClose(st.logSumExp, Array.from(decode(c.expected.lse64), Math.fround), TOL.loss, `${c.name} logsumexp`);
+      expectClose(st.entropy, Array.from(decode(c.expected.entropy64), Math.fround), TOL.loss, `${c.name} entropy`);
     }
   });
 

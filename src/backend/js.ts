@@ -48,6 +48,8 @@ function xent(job: XentJob): number {
     const t = index ? index[pos] : 0;
     if (index && t === IGNORED) {
       if (loss) loss[pos] = 0;
+      if (job.lse) job.lse[pos] = NaN;
+      if (job.entropy) job.entropy[pos] = NaN;
       if (grad) {
         // PyTorch's log_softmax backward leaves exp(logp) * 0: NaN where the row's max is not finite
         const max = maxOf(x, base, C, S);
@@ -63,6 +65,13 @@ function xent(job: XentJob): number {
       for (let c = 0; c < C; c++) se += Math.exp(v(base + c * S) - m);
     }
     const L = Math.log(se);
+    if (job.lse && job.entropy && !logProbs) {
+      // logsumexp and entropy -sum p log p = L - sum e (v - m) / se of the transformed logits
+      let d = 0;
+      for (let c = 0; c < C; c++) d += Math.exp(v(base + c * S) - m) * (v(base + c * S) - m);
+      job.lse[pos] = m + L;
+      job.entropy[pos] = L - d / se;
+    }
     // q[c]: the coefficient of -logp[c] in this position's loss
     const q = (c: number) =>
       index ? w(c) * (ec + (c === t ? hot : 0)) : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);

@@ -34,6 +34,10 @@ export interface XentJob {
   zLoss: number;
   /** Soft cap c, 0 for none: the logits become c tanh(x invT / c) (then no further temperature). */
   softcap: number;
+  /** When given (index targets, eps 0): each position's logsumexp and softmax entropy of the (tempered,
+   *  capped) logits, NaN where ignored, from the same pass. */
+  lse?: Float32Array | null;
+  entropy?: Float32Array | null;
   /** Set by the backend: the sum of the z-loss terms included in the returned total. */
   zTotal?: number;
 }

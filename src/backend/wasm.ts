@@ -6,7 +6,7 @@ import { IGNORED } from '../problem.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -19,6 +19,7 @@ interface Exports {
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
     ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
+    lseOut: number, entOut: number,
   ): number;
   xent_prob_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
@@ -164,6 +165,7 @@ export class WasmKernels implements Kernels {
 
   xent(job: XentJob): number {
     const { x, N, C, S, index, prob, weight, loss, grad, scales } = job;
+    const stats = index && job.lse && job.entropy ? { lse: job.lse, entropy: job.entropy } : null;
     if (N * S === 0) return 0;
     const slab = C * S; // floats per n
     // arrays already in module memory are used where they are; the others are copied a chunk at a time
@@ -179,7 +181,7 @@ export class WasmKernels implements Kernels {
     const [wp, sp, chunkStart] = regions(this.base, C * 4, scratchBytes);
     const { softcap } = job; // the capped logits go to a region of their own: the gradient needs them
     const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0) + (softcap ? 1 : 0)) +
-      S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0))) + 7 * 16;
+      S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0) + (stats ? 2 : 0))) + 9 * 16;
     const rows = this.rowsPerChunk(N, chunkStart, perRow);
     let wsum = 0;
     for (let c = 0; c < C; c++) wsum += weight ? weight[c] : 1;
@@ -188,10 +190,10 @@ export class WasmKernels implements Kernels {
     const { invT, zLoss } = job;
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
-      const [xc, tc, pc, lp, sc, gc, hc, cc, end] = regions(
+      const [xc, tc, pc, lp, sc, gc, hc, cc, ec, hp, end] = regions(
         chunkStart, xDirect ? 0 : r * slab * 4, index ? r * S * 4 : 0, prob && !pDirect ? r * slab * 4 : 0,
         loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0, half ? r * slab * 2 : 0,
-        softcap ? r * slab * 4 : 0,
+        softcap ? r * slab * 4 : 0, stats ? r * S * 4 : 0, stats ? r * S * 4 : 0,
       );
       this.reserve(end);
       const { f32, i32 } = this;
@@ -213,11 +215,18 @@ export class WasmKernels implements Kernels {
       const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
       const kT = softcap ? 1 : invT;
       total += index
-        ? this.ex.xent_index_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss)
+        ? this.ex.xent_index_f32(
+          kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss,
+          stats ? ec : 0, stats ? hp : 0,
+        )
         : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss);
       if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
       zTotal += this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
+      if (stats) {
+        stats.lse.set(f32.subarray(ec >> 2, (ec >> 2) + r * S), n0 * S);
+        stats.entropy.set(f32.subarray(hp >> 2, (hp >> 2) + r * S), n0 * S);
+      }
       if (grad && !gDirect) grad.set(f32.subarray(gp >> 2, (gp >> 2) + r * slab), n0 * slab);
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
