@@ -34,16 +34,20 @@ function perPosition(input: Logits, target: Target, options: Record<string, unkn
   return { nll, index: p.index, lse, entropy };
 }
 
+/** The fill value for ignored positions (NaN by default), and the other options. */
+function splitFill(options: unknown): { fill: number; rest: Record<string, unknown> } {
+  const { fill = NaN, ...rest } = checkOptions(options, [...KEYS, 'fill']);
+  if (typeof fill !== 'number') throw new TypeError(`options.fill: expected a number, got ${describe(fill)}`);
+  return { fill, rest };
+}
+
 /**
  * log p(target) at every position, log_softmax(x / T) gathered at the targets, as a Float32Array over the
  * target positions; ignored positions hold options.fill (NaN by default). Same input and target forms as
  * crossEntropy (class-index targets only).
  */
 export function tokenLogProbs(input: Logits, target: Target, options?: TokenLogProbsOptions): Float32Array {
-  const opts = checkOptions(options, [...KEYS, 'fill']);
-  const fill = opts.fill === undefined ? NaN : opts.fill;
-  if (typeof fill !== 'number') throw new TypeError(`options.fill: expected a number, got ${describe(fill)}`);
-  const { fill: _, ...rest } = opts;
+  const { fill, rest } = splitFill(options);
   const { nll, index } = perPosition(input, target, rest);
   for (let i = 0; i < nll.length; i++) nll[i] = index[i] === IGNORED ? fill : -nll[i];
   return nll;
@@ -73,10 +77,7 @@ export function perplexity(input: Logits, target: Target, options?: Omit<TokenLo
 export function tokenStats(
   input: Logits, target: Target, options?: TokenLogProbsOptions,
 ): { logProbs: Float32Array; logSumExp: Float32Array; entropy: Float32Array } {
-  const opts = checkOptions(options, [...KEYS, 'fill']);
-  const fill = opts.fill === undefined ? NaN : opts.fill;
-  if (typeof fill !== 'number') throw new TypeError(`options.fill: expected a number, got ${describe(fill)}`);
-  const { fill: _, ...rest } = opts;
+  const { fill, rest } = splitFill(options);
   const { nll, index, lse, entropy } = perPosition(input, target, rest, true);
   for (let i = 0; i < nll.length; i++) {
     if (index[i] === IGNORED) nll[i] = lse![i] = entropy![i] = fill;

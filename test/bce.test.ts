@@ -5,26 +5,20 @@ import { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } fr
 import llm from './fixtures/torch-llm.json';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
-
-function decode(a: { dtype: string; b64: string }): Float32Array | Float64Array {
-  const bin = atob(a.b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer);
-}
+import { decodeArray } from './helpers/fixtures.ts';
 
 const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op === 'bce').map((c) => ({
   name: c.name as string,
-  input: { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] },
-  target: { data: decode(c.target.data) as Float32Array, shape: c.target.shape as number[] },
+  input: { data: decodeArray(c.input.data) as Float32Array, shape: c.input.shape as number[] },
+  target: { data: decodeArray(c.target.data) as Float32Array, shape: c.target.shape as number[] },
   options: {
-    weight: c.options.weight ? { data: decode(c.options.weight.data) as Float32Array, shape: c.options.weight.shape as number[] } : undefined,
-    posWeight: c.options.posWeight ? (decode(c.options.posWeight) as Float32Array) : undefined,
+    weight: c.options.weight ? { data: decodeArray(c.options.weight.data) as Float32Array, shape: c.options.weight.shape as number[] } : undefined,
+    posWeight: c.options.posWeight ? (decodeArray(c.options.posWeight) as Float32Array) : undefined,
     reduction: c.options.reduction as 'mean' | 'sum' | 'none',
   },
-  gradOutput: Array.from(decode(c.gradOutput)),
-  out64: Array.from(decode(c.expected.out64), Math.fround),
-  grad64: Array.from(decode(c.expected.grad64), Math.fround),
+  gradOutput: Array.from(decodeArray(c.gradOutput)),
+  out64: Array.from(decodeArray(c.expected.out64), Math.fround),
+  grad64: Array.from(decodeArray(c.expected.grad64), Math.fround),
 }));
 
 const asArray = (v: number | Float32Array) => (typeof v === 'number' ? [v] : Array.from(v));

@@ -9,27 +9,18 @@ import type { Logits, Target } from '../src/index.ts';
 import llm from './fixtures/torch-llm.json';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
-
-interface Encoded { dtype: 'f32' | 'f64' | 'i64' | 'u16'; b64: string }
-
-function decode(a: Encoded): Float32Array | Float64Array | BigInt64Array | Uint16Array {
-  const bin = atob(a.b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  if (a.dtype === 'u16') return new Uint16Array(bytes.buffer);
-  return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : a.dtype === 'f64' ? new Float64Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
-}
+import { decodeArray } from './helpers/fixtures.ts';
 
 const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op !== 'bce' && c.op !== 'token_logprobs').map((c) => ({
   name: c.name as string,
   input: (c.input.dtype
-    ? { data: decode(c.input.data) as Uint16Array, shape: c.input.shape as number[], dtype: c.input.dtype }
-    : { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] }) as Logits,
+    ? { data: decodeArray(c.input.data) as Uint16Array, shape: c.input.shape as number[], dtype: c.input.dtype }
+    : { data: decodeArray(c.input.data) as Float32Array, shape: c.input.shape as number[] }) as Logits,
   target: (c.target.kind === 'index'
-    ? { data: decode(c.target.data) as BigInt64Array, shape: c.target.shape }
-    : { data: decode(c.target.data) as Float32Array, shape: c.target.shape }) as Target,
+    ? { data: decodeArray(c.target.data) as BigInt64Array, shape: c.target.shape }
+    : { data: decodeArray(c.target.data) as Float32Array, shape: c.target.shape }) as Target,
   options: {
-    weight: c.options.weight ? (decode(c.options.weight) as Float32Array) : undefined,
+    weight: c.options.weight ? (decodeArray(c.options.weight) as Float32Array) : undefined,
     ignoreIndex: c.options.ignoreIndex as number,
     reduction: c.options.reduction as 'mean' | 'sum' | 'none',
     labelSmoothing: c.options.labelSmoothing as number,
@@ -37,10 +28,10 @@ const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) =>
     zLoss: c.options.zLoss as number,
     softcap: (c.options.softcap ?? undefined) as number | undefined,
   },
-  gradOutput: Array.from(decode(c.gradOutput) as Float64Array),
-  out64: Array.from(decode(c.expected.out64) as Float64Array, Math.fround),
-  zloss64: Array.from(decode(c.expected.zloss64) as Float64Array, Math.fround),
-  grad64: Array.from(decode(c.expected.grad64) as Float64Array, Math.fround),
+  gradOutput: Array.from(decodeArray(c.gradOutput) as Float64Array),
+  out64: Array.from(decodeArray(c.expected.out64) as Float64Array, Math.fround),
+  zloss64: Array.from(decodeArray(c.expected.zloss64) as Float64Array, Math.fround),
+  grad64: Array.from(decodeArray(c.expected.grad64) as Float64Array, Math.fround),
 }));
 
 const asArray = (v: number | Float32Array) => (typeof v === 'number' ? [v] : Array.from(v));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { crossEntropy, perplexity, tokenLogProbs, tokenStats } from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
+import { decodeArray } from './helpers/fixtures.ts';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
 import { layoutOf, logSoftmax64 } from './reference/ce64.ts';
 import llm from './fixtures/torch-llm.json';
@@ -39,23 +40,18 @@ describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
   }
 
   it('match PyTorch: log_softmax(x / T, capped) gathered, exp(mean NLL), logsumexp and entropy', () => {
-    const decode = (a: { dtype: string; b64: string }) => {
-      const bin = atob(a.b64);
-      const bytes = Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-      return a.dtype === 'f32' ? new Float32Array(bytes.buffer) : a.dtype === 'f64' ? new Float64Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
-    };
     const cases = (llm as { cases: Array<Record<string, any>> }).cases.filter((c) => c.op === 'token_logprobs');
     expect(cases.length).toBe(4);
     for (const c of cases) {
-      const input = { data: decode(c.input.data) as Float32Array, shape: c.input.shape as number[] };
-      const target = decode(c.target.data) as BigInt64Array;
+      const input = { data: decodeArray(c.input.data) as Float32Array, shape: c.input.shape as number[] };
+      const target = decodeArray(c.target.data) as BigInt64Array;
       const opts = { temperature: c.options.temperature as number, softcap: c.options.softcap ?? undefined };
-      expectClose(tokenLogProbs(input, target, opts), Array.from(decode(c.expected.out64), Math.fround), TOL.loss, c.name);
-      expectClose(perplexity(input, target, opts), Math.fround(decode(c.expected.perplexity64)[0] as number), TOL.loss, `${c.name} perplexity`);
+      expectClose(tokenLogProbs(input, target, opts), Array.from(decodeArray(c.expected.out64), Math.fround), TOL.loss, c.name);
+      expectClose(perplexity(input, target, opts), Math.fround(decodeArray(c.expected.perplexity64)[0] as number), TOL.loss, `${c.name} perplexity`);
       const st = tokenStats(input, target, opts);
-      expectClose(st.logProbs, Array.from(decode(c.expected.out64), Math.fround), TOL.loss, `${c.name} stats logProbs`);
-      expectClose(st.logSumExp, Array.from(decode(c.expected.lse64), Math.fround), TOL.loss, `${c.name} logsumexp`);
-      expectClose(st.entropy, Array.from(decode(c.expected.entropy64), Math.fround), TOL.loss, `${c.name} entropy`);
+      expectClose(st.logProbs, Array.from(decodeArray(c.expected.out64), Math.fround), TOL.loss, `${c.name} stats logProbs`);
+      expectClose(st.logSumExp, Array.from(decodeArray(c.expected.lse64), Math.fround), TOL.loss, `${c.name} logsumexp`);
+      expectClose(st.entropy, Array.from(decodeArray(c.expected.entropy64), Math.fround), TOL.loss, `${c.name} entropy`);
     }
   });
 
