@@ -60,6 +60,16 @@ export function checkShape(name: string, shape: unknown): number {
   return size;
 }
 
+/** Checks `${name}.shape` (as checkShape) and that it holds exactly `length` elements; returns the shape. */
+export function checkShapeOf(name: string, shape: unknown, length: number): readonly number[] {
+  const size = checkShape(`${name}.shape`, shape);
+  const s = shape as readonly number[];
+  if (size !== length) {
+    throw new RangeError(`${name}.data has ${length} elements but ${name}.shape ${shapeString(s)} needs ${size}`);
+  }
+  return s;
+}
+
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -4,7 +4,7 @@
 import type { CrossEntropyGradOptions, Logits, Reduction, Target } from './types.ts';
 import type { HalfKind } from './half.ts';
 import {
-  checkFloat32Array, checkInteger, checkOptions, checkShape, describe, shapeString,
+  checkFloat32Array, checkInteger, checkOptions, checkShapeOf, describe, shapeString,
 } from './check.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
@@ -52,12 +52,7 @@ export function resolveTensor(input: unknown, name: string): { data: Float32Arra
     throw new TypeError(`${name}: expected { data: Float32Array, shape } or a Float32Array, got ${describe(input)}`);
   }
   const data = checkFloat32Array(`${name}.data`, input.data);
-  const size = checkShape(`${name}.shape`, input.shape);
-  const shape = input.shape as readonly number[];
-  if (size !== data.length) {
-    throw new RangeError(`${name}.data has ${data.length} elements but ${name}.shape ${shapeString(shape)} needs ${size}`);
-  }
-  return { data, shape };
+  return { data, shape: checkShapeOf(name, input.shape, data.length) };
 }
 
 /** The (N, C, S) layout of a cross-entropy input: class axis 1, or 0 when the input is 1-D (unbatched). */
@@ -107,12 +102,8 @@ function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array
   } else {
     throw new TypeError(`${name}.dtype: expected 'float32', 'float16' or 'bfloat16', got ${describe(dtype)}`);
   }
-  const shape = (input as unknown as { shape: unknown }).shape;
-  const size = checkShape(`${name}.shape`, shape);
-  if (size !== bits.length) {
-    throw new RangeError(`${name}.data has ${bits.length} elements but ${name}.shape ${shapeString(shape as number[])} needs ${size}`);
-  }
-  return { data: bits, shape: shape as number[], half };
+  const shape = checkShapeOf(name, (input as unknown as { shape: unknown }).shape, bits.length);
+  return { data: bits, shape, half };
 }
 
 /** The shape of the target positions: the input's shape without the class axis. */
@@ -180,10 +171,7 @@ function resolveTarget(
     return { index: normaliseIndices(target, layout.C, ignoreIndex), prob: null };
   }
   if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
-    const size = checkShape('target.shape', target.shape);
-    if (size !== target.data.length) {
-      throw new RangeError(`target.data has ${target.data.length} elements but target.shape ${shapeString(target.shape)} needs ${size}`);
-    }
+    checkShapeOf('target', target.shape, target.data.length);
     if (target.data instanceof Float32Array) {
       if (!sameShape(target.shape, layout.shape)) {
         throw new RangeError(
