@@ -8,7 +8,7 @@ describe('vector exp and log (build/testing.wasm) against Math.exp / Math.log', 
   const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('../build/testing.wasm', import.meta.url))), {});
   const ex = wasm.exports as unknown as {
     memory: WebAssembly.Memory; heap_base(): number;
-    expneg_map_f32(x: number, out: number, n: number): void; tanh_map_f32(x: number, out: number, n: number): void; log_map_f32(x: number, out: number, n: number): void;
+    expneg_map_f32(x: number, out: number, n: number): void; tanh_map_f32(x: number, out: number, n: number): void; half_to_f32(src: number, dst: number, n: number, kind: number): void; log_map_f32(x: number, out: number, n: number): void;
   };
   const n = 1 << 18;
   const xp = (ex.heap_base() + 15) & ~15, op = xp + 4 * n;
@@ -72,5 +72,24 @@ describe('vector exp and log (build/testing.wasm) against Math.exp / Math.log', 
     f.set([0, -0, Infinity, -Infinity, NaN, 1e-30, 50, -50], xp >> 2);
     ex.tanh_map_f32(xp, op, 8);
     expect(Array.from(f.subarray(op >> 2, (op >> 2) + 8))).toEqual([0, -0, 1, -1, NaN, Math.fround(1e-30), 1, -1]);
+  });
+  it('half_to_f32 widens every float16 and bfloat16 bit pattern exactly, and writes no further than n', () => {
+    const f16 = (h: number) => {
+      const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
+      return e === 0 ? sign * m * 2 ** -24 : e === 31 ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+    };
+    const count = 65536 - 3; // not a multiple of 8: the partial last group
+    for (const kind of [1, 2]) {
+      new Uint16Array(ex.memory.buffer, xp, 65536).forEach((_, i, a) => (a[i] = i));
+      const out = new Float32Array(ex.memory.buffer, op, 65536);
+      out.fill(7);
+      ex.half_to_f32(xp, op, count, kind);
+      const bits = new Uint32Array(ex.memory.buffer, op, 65536);
+      for (let h = 0; h < count; h++) {
+        if (kind === 1) expect(Object.is(out[h], Math.fround(f16(h))) || (Number.isNaN(out[h]) && Number.isNaN(f16(h)))).toBe(true);
+        else expect(bits[h]).toBe((h << 16) >>> 0);
+      }
+      expect(Array.from(out.subarray(count, count + 3))).toEqual([7, 7, 7]);
+    }
   });
 });
