@@ -197,8 +197,10 @@ export class WasmKernels implements Kernels {
       );
       this.reserve(end);
       const { f32, i32 } = this;
-      if (weight) f32.set(weight, wp >> 2);
-      else f32.fill(1, wp >> 2, (wp >> 2) + C);
+      if (n0 === 0) { // the weights stay where they are for every chunk (growth keeps memory's contents)
+        if (weight) f32.set(weight, wp >> 2);
+        else f32.fill(1, wp >> 2, (wp >> 2) + C);
+      }
       let xp = xc;
       if (half) {
         this.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc >> 1);
@@ -247,8 +249,10 @@ export class WasmKernels implements Kernels {
       const [xc, yc, wc, lc, sc, end] = regions(chunkStart, n * 4, n * 4, wMode === 2 ? n * 4 : 0, loss ? n * 4 : 0, scales ? n * 4 : 0);
       this.reserve(end);
       const { f32 } = this;
-      if (wMode === 1) f32.set(weight!, wp >> 2);
-      if (posWeight) f32.set(posWeight, pp >> 2);
+      if (r0 === 0) { // written once: they stay where they are for every chunk
+        if (wMode === 1) f32.set(weight!, wp >> 2);
+        if (posWeight) f32.set(posWeight, pp >> 2);
+      }
       f32.set(x.subarray(at, at + n), xc >> 2);
       f32.set(y.subarray(at, at + n), yc >> 2);
       if (wMode === 2) f32.set(weight!.subarray(at, at + n), wc >> 2);
