@@ -1,6 +1,7 @@
 // Scoring language-model output: per-token log-probabilities and perplexity, from the cross-entropy
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
 import { kernels } from './backend/select.ts';
+import { job } from './loss.ts';
 import { checkOptions, describe } from './check.ts';
 import { resolveProblem, IGNORED } from './problem.ts';
 import type { Logits, Target } from './types.ts';
@@ -27,10 +28,7 @@ function perPosition(input: Logits, target: Target, options: Record<string, unkn
   const nll = new Float32Array(positions);
   const lse = withStats ? new Float32Array(positions) : null;
   const entropy = withStats ? new Float32Array(positions) : null;
-  kernels().xent({
-    x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: null, weight: null, eps: 0, logProbs: false,
-    loss: nll, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: 0, softcap: p.softcap, lse, entropy,
-  });
+  kernels().xent(job(p, false, { loss: nll, lse, entropy })); // no weight, smoothing or z-loss: not in KEYS
   return { nll, index: p.index, lse, entropy };
 }
 

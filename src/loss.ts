@@ -5,7 +5,8 @@ import { runCheck } from './diagnose.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
-function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
+/** The backend job of a validated problem; `extra` sets the outputs and gradient scale. */
+export function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
   return {
     x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: p.prob, weight: p.weight, eps: p.eps,
     logProbs, loss: null, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: p.zLoss, softcap: p.softcap, ...extra,
