@@ -1,7 +1,7 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { kernels } from './backend/select.ts';
 import type { BceJob } from './backend/types.ts';
-import { checkFloat32Array, checkOptions, describe, shapeString } from './check.ts';
+import { callerArray, checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './check.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 
@@ -54,9 +54,10 @@ function resolveBceWeight(weight: unknown, shape: readonly number[], n: number):
 
 function resolveBce(input: Tensor | Float32Array, target: Tensor | Float32Array, options: unknown, grad: boolean) {
   const opts = checkOptions(options, grad ? ['weight', 'posWeight', 'reduction', 'gradOutput', 'out'] : ['weight', 'posWeight', 'reduction']);
-  const { data: x, shape } = resolveTensor(input, 'input');
-  const { data: y, shape: ts } = resolveTensor(target, 'target');
-  if (y.length !== x.length || (!(target instanceof Float32Array) && shapeString(ts) !== shapeString(shape))) {
+  const t = readArg('target', target);
+  const { data: x, shape } = resolveTensor(readArg('input', input), 'input');
+  const { data: y, shape: ts } = resolveTensor(t, 'target');
+  if (y.length !== x.length || (!(t instanceof Float32Array) && shapeString(ts) !== shapeString(shape))) {
     throw new RangeError(`target: expected the input's shape ${shapeString(shape)}, got ${shapeString(ts)}`);
   }
   const L = shape.length ? shape[shape.length - 1] : 1;
@@ -93,7 +94,7 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceGradOptions,
 ): { loss: number | Float32Array; grad: Float32Array } {
   const p = resolveBce(input, target, options, true);
-  const { gradOutput = 1, out } = p.opts as { gradOutput?: unknown; out?: unknown };
+  const { gradOutput = 1, out } = p.opts;
   let gscale = 1, scales: Float32Array | null = null;
   if (p.reduction === 'none' && gradOutput instanceof Float32Array) {
     if (gradOutput.length !== p.x.length) throw new RangeError(`options.gradOutput: expected ${p.x.length} values, got ${gradOutput.length}`);
@@ -108,8 +109,11 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   else {
     grad = checkFloat32Array('options.out', out);
     if (grad.length !== p.x.length) throw new RangeError(`options.out: expected length ${p.x.length}, got ${grad.length}`);
+    checkNoOverlap('options.out', grad, [
+      ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
+    ], p.x);
   }
   const extra: Partial<BceJob> = { grad, gscale, scales };
   const loss = run(p, extra);
-  return { loss, grad: extra.grad! };
+  return { loss, grad: callerArray(extra.grad!) };
 }

@@ -9,7 +9,7 @@
 //
 // Cost: one pass over the logits with three compares and an add per element, plus exp/log only on the
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
-import { checkInteger, checkOptions, checkShape, describe, shapeString } from './check.ts';
+import { checkInteger, checkOptions, checkShape, describe, readArg, shapeString } from './check.ts';
 import {
   CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, positionShape, resolveInput, resolveReduction, resolveSmoothing,
   resolveWeight, sameShape, type Layout,
@@ -758,7 +758,7 @@ function diagnoseImpl(input: Logits, target: Target, options: unknown, keys: rea
  *   data), and a TypeError for a target it cannot read at all
  */
 export function diagnose(input: Logits, target: Target, options?: DiagnoseOptions): Finding[] {
-  return diagnoseImpl(input, target, options, DIAGNOSE_KEYS, null);
+  return diagnoseImpl(readArg('input', input) as Logits, readArg('target', target) as Target, options, DIAGNOSE_KEYS, null);
 }
 
 // ---- the check option ----
@@ -796,7 +796,8 @@ export function setDiagnosticsHandler(fn: DiagnosticsHandler | null): void {
   reported.clear();
 }
 
-/** The `check` option: called by the loss functions only when options.check is set and not 'off'. */
+/** The `check` option: called by the loss functions only when options.check is set and not 'off', with
+ *  the arguments they read (readArgs). */
 export function runCheck(input: Logits, target: Target, options: object, keys: 'loss' | 'grad', logProbs: boolean): void {
   const mode = checkMode((options as { check?: unknown }).check);
   if (mode === 'off') return;

@@ -2,7 +2,7 @@
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
 import { kernels } from './backend/select.ts';
 import { job } from './loss.ts';
-import { checkOptions, describe } from './check.ts';
+import { checkOptions, describe, readArg } from './check.ts';
 import { resolveProblem, IGNORED } from './problem.ts';
 import type { Logits, Target } from './types.ts';
 
@@ -21,8 +21,9 @@ export interface TokenLogProbsOptions {
 
 const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes'] as const;
 
-function perPosition(input: Logits, target: Target, options: Record<string, unknown>, withStats = false) {
-  const p = resolveProblem(input, target, { ...options, reduction: 'none' }, [...KEYS, 'reduction']);
+/** opts: checked by checkOptions. */
+function perPosition(input: Logits, target: Target, opts: Record<string, unknown>, withStats = false) {
+  const p = resolveProblem(readArg('input', input), readArg('target', target), { ...opts, reduction: 'none' });
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
   const positions = p.N * p.S;
   const nll = new Float32Array(positions);

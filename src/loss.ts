@@ -2,6 +2,7 @@
 import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose.ts';
+import { callerArray, checkOptions, readArg } from './check.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
@@ -42,8 +43,15 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
  * crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3) // 142
  */
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
-  if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'loss', false);
-  return lossOf(resolveProblem(input, target, options, CE_KEYS), false, {});
+  const [x, t, opts] = readArgs(input, target, options, CE_KEYS);
+  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
+  return lossOf(resolveProblem(x, t, opts), false, {});
+}
+
+/** The arguments of a loss, each read once: everything after this works on the copies. */
+export function readArgs(input: unknown, target: unknown, options: unknown, keys: readonly string[]): [Logits, Target, Record<string, unknown>] {
+  const opts = checkOptions(options, keys);
+  return [readArg('input', input) as Logits, readArg('target', target) as Target, opts];
 }
 
 /**
@@ -55,15 +63,17 @@ export function crossEntropy(input: Logits, target: Target, options?: CrossEntro
 export function crossEntropyWithGrad(
   input: Logits, target: Target, options?: CrossEntropyGradOptions,
 ): { loss: number | Float32Array; grad: Float32Array; zLoss?: number } {
-  if (options?.check !== undefined && options.check !== 'off') runCheck(input, target, options, 'grad', false);
-  const p = resolveProblem(input, target, options, GRAD_KEYS);
-  const { out, gscale, scales } = resolveGradOptions(p, options);
+  const [x, t, opts] = readArgs(input, target, options, GRAD_KEYS);
+  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'grad', false);
+  const p = resolveProblem(x, t, opts);
+  const { out, gscale, scales } = resolveGradOptions(p, opts);
   const extra: Partial<XentJob> = { grad: out, gscale, scales };
   const loss = lossOf(p, false, extra);
-  if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad: extra.grad! };
+  const grad = callerArray(extra.grad!);
+  if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
   // the z-loss part of `loss` alone, reduced the same way
   const z = extra.zTotal ?? 0;
-  return { loss, grad: extra.grad!, zLoss: Math.fround(p.reduction === 'sum' ? z : p.denominator === 0 ? NaN : z / p.denominator) };
+  return { loss, grad, zLoss: Math.fround(p.reduction === 'sum' ? z : p.denominator === 0 ? NaN : z / p.denominator) };
 }
 
 /**
@@ -72,6 +82,7 @@ export function crossEntropyWithGrad(
  * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
  */
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
-  if (options?.check !== undefined && options.check !== 'off') runCheck(logProbs, target, options, 'loss', true);
-  return lossOf(resolveProblem(logProbs, target, options, LOSS_KEYS), true, {});
+  const [x, t, opts] = readArgs(logProbs, target, options, LOSS_KEYS);
+  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', true);
+  return lossOf(resolveProblem(x, t, opts), true, {});
 }

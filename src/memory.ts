@@ -1,8 +1,27 @@
 // Zero-copy inputs and outputs: Float32Arrays that live in xent's WASM memory. The wasm backend sees
 // that an array is a view of its own memory and hands the kernels its address instead of copying it in
 // (inputs) or out (gradients, outputs).
-import { checkInteger } from './check.ts';
+import { checkInteger, setViewGuard } from './check.ts';
 import { wasmKernels } from './backend/select.ts';
+import type { WasmKernels } from './backend/wasm.ts';
+
+/** The views handed out by blocks since freed: a call given one is refused instead of computing on
+ *  memory that may belong to a newer block. (Subarrays of them are caught only by the bounds check.) */
+const freedViews = new WeakSet<object>();
+
+/** Refuses, at the boundary of every call, a freed allocFloat32 view and a view of xent's WASM memory
+ *  outside every live block (the kernels would read past it). Installed by the first allocFloat32. */
+function guard(wasm: WasmKernels | null) {
+  return (name: string, original: object, view: ArrayBufferView): void => {
+    if (freedViews.has(original)) throw new TypeError(`${name}: this allocFloat32 array was freed`);
+    if (wasm && view.buffer === wasm.buffer && !wasm.inBlock(view.byteOffset, view.byteLength) && view.byteLength > 0) {
+      throw new RangeError(
+        `${name}: a view of xent's WASM memory (bytes ${view.byteOffset}..${view.byteOffset + view.byteLength}) ` +
+        'outside every live allocFloat32 array: use allocFloat32(n).data (or a subarray of it)',
+      );
+    }
+  };
+}
 
 /** A Float32Array allocated in xent's WASM memory. */
 export interface WasmFloat32Array {
@@ -28,12 +47,18 @@ export interface WasmFloat32Array {
 export function allocFloat32(length: number): WasmFloat32Array {
   checkInteger('allocFloat32: length', length);
   if (length < 0) throw new RangeError(`allocFloat32: length must be >= 0, got ${length}`);
+  if (length > 2 ** 30) throw new RangeError(`allocFloat32: length ${length} is more than wasm32's 4 GiB hold (2^30 floats)`);
   const wasm = wasmKernels();
+  setViewGuard(guard(wasm));
   let freed = false;
-  const gone = () => new Error('allocFloat32: this array was freed');
+  const gone = () => new TypeError('allocFloat32: this array was freed');
   if (!wasm) {
     const data = new Float32Array(length);
-    return { length, get data() { if (freed) throw gone(); return data; }, free() { freed = true; } };
+    return {
+      length,
+      get data() { if (freed) throw gone(); return data; },
+      free() { freed = true; freedViews.add(data); },
+    };
   }
   let ptr: number;
   try {
@@ -53,6 +78,7 @@ export function allocFloat32(length: number): WasmFloat32Array {
     free() {
       if (!freed) wasm.free(ptr);
       freed = true;
+      freedViews.add(view);
     },
   };
 }

@@ -1,10 +1,10 @@
 // Turns the public (input, target, options) of the cross-entropy family into one validated problem over
 // an (N, C, S) layout, S being the product of the trailing dimensions d1..dK. All checks happen here,
 // before any backend work, so a bad argument never touches the WASM heap.
-import type { CrossEntropyGradOptions, Logits, Reduction, Target } from './types.ts';
+import type { Reduction, Target } from './types.ts';
 import type { HalfKind } from './half.ts';
 import {
-  checkFloat32Array, checkInteger, checkOptions, checkShapeOf, describe, shapeString,
+  checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './check.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
@@ -56,7 +56,7 @@ export function resolveTensor(input: unknown, name: string): { data: Float32Arra
 }
 
 /** The (N, C, S) layout of a cross-entropy input: class axis 1, or 0 when the input is 1-D (unbatched). */
-export function resolveInput(input: Logits, classes: unknown, name = 'input'): Layout {
+export function resolveInput(input: unknown, classes: unknown, name = 'input'): Layout {
   if (input instanceof Float32Array) {
     if (classes === undefined) {
       throw new TypeError(`${name}: a flat Float32Array needs options.classes (read as [N, classes]); or pass { data, shape }`);
@@ -79,29 +79,35 @@ export function resolveInput(input: Logits, classes: unknown, name = 'input'): L
   const N = batched ? shape[0] : 1;
   let S = 1;
   for (let i = 2; i < shape.length; i++) S *= shape[i];
+  if (C * S > MAX_DIM) {
+    throw new RangeError(`${name}.shape ${shapeString(shape)}: a position's ${C * S} logits exceed ${MAX_DIM}, the most xent handles`);
+  }
   return { data, shape, N, C, S, half };
 }
 
-/** resolveTensor, also taking half-precision logits: `{ data: Uint16Array, shape, dtype }` or a Float16Array. */
+const F16 = (globalThis as { Float16Array?: new (...a: never[]) => object }).Float16Array;
+
+/** resolveTensor, also taking half-precision logits: `{ data: Uint16Array | Float16Array, shape, dtype }`
+ *  or a Float16Array without dtype. */
 function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: 0 | HalfKind } {
   if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: 0 };
   const { data } = input as { data: unknown };
   const dtype = 'dtype' in input ? (input as { dtype: unknown }).dtype : undefined;
-  let bits: Uint16Array, half: HalfKind;
+  const isF16 = F16 !== undefined && data instanceof F16;
+  let half: HalfKind;
   if (dtype === undefined || dtype === 'float32') {
-    if (data?.constructor?.name !== 'Float16Array') return { ...resolveTensor(input, name), half: 0 };
-    const f16 = data as unknown as Uint16Array; // a Float16Array: read its bytes as bit patterns
-    bits = new Uint16Array(f16.buffer, f16.byteOffset, f16.length);
+    if (!isF16) return { ...resolveTensor(input, name), half: 0 };
     half = 1;
   } else if (dtype === 'float16' || dtype === 'bfloat16') {
-    if (!(data instanceof Uint16Array)) {
-      throw new TypeError(`${name}.data: dtype '${dtype}' expects the raw 16-bit patterns in a Uint16Array, got ${describe(data)}`);
+    if (!(data instanceof Uint16Array) && !(isF16 && dtype === 'float16')) {
+      throw new TypeError(`${name}.data: dtype '${dtype}' expects the raw 16-bit patterns in a Uint16Array${dtype === 'float16' ? ' or a Float16Array' : ''}, got ${describe(data)}`);
     }
-    bits = data;
     half = dtype === 'float16' ? 1 : 2;
   } else {
     throw new TypeError(`${name}.dtype: expected 'float32', 'float16' or 'bfloat16', got ${describe(dtype)}`);
   }
+  const a = data as Uint16Array; // a Float16Array is read as its bit patterns
+  const bits = new Uint16Array(a.buffer, a.byteOffset, a.length);
   const shape = checkShapeOf(name, (input as unknown as { shape: unknown }).shape, bits.length);
   return { data: bits, shape, half };
 }
@@ -171,22 +177,24 @@ function resolveTarget(
     return { index: normaliseIndices(target, layout.C, ignoreIndex), prob: null };
   }
   if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
-    checkShapeOf('target', target.shape, target.data.length);
-    if (target.data instanceof Float32Array) {
-      if (!sameShape(target.shape, layout.shape)) {
+    const { data, shape } = target as { data: unknown; shape: unknown };
+    if (data instanceof Float32Array) {
+      const tshape = checkShapeOf('target', shape, data.length);
+      if (!sameShape(tshape, layout.shape)) {
         throw new RangeError(
-          `target: probability targets must have the input's shape ${shapeString(layout.shape)}, got ${shapeString(target.shape)}`,
+          `target: probability targets must have the input's shape ${shapeString(layout.shape)}, got ${shapeString(tshape)}`,
         );
       }
-      return { index: null, prob: target.data };
+      return { index: null, prob: data };
     }
-    if (isIntegerArray(target.data)) {
-      if (!sameShape(target.shape, want)) {
-        throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(target.shape)}`);
+    if (isIntegerArray(data)) {
+      const tshape = checkShapeOf('target', shape, data.length);
+      if (!sameShape(tshape, want)) {
+        throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(tshape)}`);
       }
-      return { index: normaliseIndices(target.data, layout.C, ignoreIndex), prob: null };
+      return { index: normaliseIndices(data, layout.C, ignoreIndex), prob: null };
     }
-    throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(target.data)}`);
+    throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(data)}`);
   }
   throw new TypeError(
     `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
@@ -201,8 +209,14 @@ export function resolveWeight(weight: unknown, C: number): Float32Array | null {
   if (weight === undefined || weight === null) return null;
   let w: Float32Array;
   if (weight instanceof Float32Array) w = weight;
-  else if (weight instanceof Float64Array || (Array.isArray(weight) && weight.every((v) => typeof v === 'number'))) {
-    w = Float32Array.from(weight as ArrayLike<number>);
+  else if (weight instanceof Float64Array) w = Float32Array.from(weight);
+  else if (Array.isArray(weight)) {
+    weight.forEach((v: unknown, i) => {
+      if (typeof v !== 'number') {
+        throw new TypeError(`options.weight[${i}]: expected a number, got ${v === undefined ? 'undefined (a hole in the array?)' : describe(v)}`);
+      }
+    });
+    w = Float32Array.from(weight as number[]);
   } else {
     throw new TypeError(`options.weight: expected a Float32Array (or number[]) of length ${C}, got ${describe(weight)}`);
   }
@@ -220,15 +234,15 @@ export function resolveReduction(v: unknown): Reduction {
 function resolvePositive(name: string, v: unknown, fallback: number, zeroOk: boolean): number {
   if (v === undefined) return fallback;
   const want = zeroOk ? 'a finite number >= 0' : 'a finite number > 0';
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name}: expected ${want}, got ${describe(v)}`);
+  if (typeof v !== 'number') throw new TypeError(`${name}: expected ${want}, got ${describe(v)}`);
   if (!Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) throw new RangeError(`${name}: expected ${want}, got ${v}`);
   return v;
 }
 
 export function resolveSmoothing(v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
-  if (v < 0 || v > 1) throw new RangeError(`options.labelSmoothing: expected a number in [0, 1], got ${v}`);
+  if (typeof v !== 'number') throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
+  if (!(v >= 0 && v <= 1)) throw new RangeError(`options.labelSmoothing: expected a number in [0, 1], got ${v}`);
   return v;
 }
 
@@ -242,15 +256,14 @@ function denominatorOf(index: Int32Array | null, weight: Float32Array | null, po
   return d;
 }
 
-/** Validates and normalises the arguments of crossEntropy / nllLoss (grad = false) or crossEntropyWithGrad. */
-export function resolveProblem(input: Logits, target: Target, options: unknown, keys: readonly string[]): Problem {
-  const opts = checkOptions(options, keys);
+/** Validates and normalises the arguments of the cross-entropy family, read by readArg / checkOptions. */
+export function resolveProblem(input: unknown, target: unknown, opts: Record<string, unknown>): Problem {
   const layout = resolveInput(input, opts.classes);
   const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
   const reduction = resolveReduction(opts.reduction);
   const eps = resolveSmoothing(opts.labelSmoothing);
   const weight = resolveWeight(opts.weight, layout.C);
-  const { index, prob } = resolveTarget(target, layout, ignoreIndex);
+  const { index, prob } = resolveTarget(target as Target, layout, ignoreIndex);
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
   const invT = 1 / resolvePositive('options.temperature', opts.temperature, 1, false);
   const zLoss = resolvePositive('options.zLoss', opts.zLoss, 0, true);
@@ -259,11 +272,11 @@ export function resolveProblem(input: Logits, target: Target, options: unknown, 
   return { data, shape, N, C, S, half, index, prob, weight, reduction, eps, denominator, invT, zLoss, softcap };
 }
 
-/** The gradient buffer and the per-position scale of crossEntropyWithGrad. */
+/** The gradient buffer and the per-position scale of crossEntropyWithGrad, from its checked options. */
 export function resolveGradOptions(
-  problem: Problem, options: CrossEntropyGradOptions | undefined,
+  problem: Problem, opts: Record<string, unknown>,
 ): { out: Float32Array; gscale: number; scales: Float32Array | null } {
-  const { gradOutput = 1, out } = options ?? {};
+  const { gradOutput = 1, out } = opts;
   const positions = problem.N * problem.S;
   let gscale = 1;
   let scales: Float32Array | null = null;
@@ -290,6 +303,9 @@ export function resolveGradOptions(
     if (dest.length !== problem.data.length) {
       throw new RangeError(`options.out: expected length ${problem.data.length} (the input's), got ${dest.length}`);
     }
+    checkNoOverlap('options.out', dest, [
+      ['input.data', problem.data], ['target.data', problem.prob], ['options.weight', problem.weight], ['options.gradOutput', scales],
+    ], problem.half ? null : problem.data);
   }
   return { out: dest, gscale, scales };
 }

@@ -1,13 +1,13 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
 import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
-import { checkFloat32Array, checkInteger, checkOptions, shapeString } from './check.ts';
+import { callerArray, checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './check.ts';
 import { resolveTensor } from './problem.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
 
 function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOptions | undefined): Float32Array {
   const opts = checkOptions(options, ['dim', 'out']);
-  const { data, shape } = resolveTensor(input, 'input');
+  const { data, shape } = resolveTensor(readArg('input', input), 'input');
   const rank = shape.length;
   if (rank === 0) throw new RangeError(`input.shape: expected at least 1 dimension, got []`);
   const dim = opts.dim === undefined ? -1 : checkInteger('options.dim', opts.dim);
@@ -24,9 +24,11 @@ function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOpti
   else {
     out = checkFloat32Array('options.out', opts.out);
     if (out.length !== length) throw new RangeError(`options.out: expected length ${length}, got ${out.length}`);
+    // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
+    checkNoOverlap('options.out', out, [['input.data', data]], op === 'logsumexp' ? null : data);
   }
-  if (C === 0) return out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
-  return kernels().classOp(op, data, N, C, S, out);
+  if (C === 0) return callerArray(out.fill(-Infinity)); // logsumexp over nothing; the other ops' output is empty
+  return callerArray(kernels().classOp(op, data, N, C, S, out));
 }
 
 /**

@@ -44,7 +44,7 @@ const cases: Case[] = [
   ['flat input without classes', () => crossEntropy(new Float32Array(6), [0, 1]), TypeError, /a flat Float32Array needs options.classes/],
   ['flat input length not a multiple of classes', () => crossEntropy(new Float32Array(7), [0, 1], { classes: 3 }), RangeError, 'input: length 7 is not a multiple of options.classes = 3'],
   ['classes disagreeing with the shape', () => crossEntropy(x6, t6, { classes: 4 }), RangeError, /options.classes = 4 does not match the 3 classes/],
-  ['shape with a negative dimension', () => crossEntropy({ data: new Float32Array(0), shape: [-1, 3] }, []), TypeError, 'input.shape[0]: expected a non-negative integer, got number -1'],
+  ['shape with a negative dimension', () => crossEntropy({ data: new Float32Array(0), shape: [-1, 3] }, []), RangeError, 'input.shape[0]: expected a non-negative integer, got -1'],
   ['zero classes', () => crossEntropy({ data: new Float32Array(0), shape: [2, 0] }, [0, 0]), RangeError, /expected at least 1 class, got 0/],
   ['gradOutput of the wrong length', () => crossEntropyWithGrad(x6, t6, { reduction: 'none', gradOutput: new Float32Array(5) }), RangeError, 'options.gradOutput: expected 6 values (one per position), got 5'],
   ['gradOutput array with mean', () => crossEntropyWithGrad(x6, t6, { gradOutput: new Float32Array(6) }), TypeError, /options.gradOutput: expected a number for reduction 'mean'/],

@@ -64,7 +64,7 @@ describe.each(BACKENDS)('temperature and z-loss against PyTorch on %s', (backend
     // temperature 1 and zLoss 0 are the plain loss, bit for bit
     expect(crossEntropy(x, 0, { temperature: 1, zLoss: 0 })).toBe(crossEntropy(x, 0));
     expect(() => crossEntropy({ data: new Float32Array(3), shape: [3], dtype: 'float16' } as never, 0)).toThrow(
-      new TypeError("input.data: dtype 'float16' expects the raw 16-bit patterns in a Uint16Array, got Float32Array(3)"));
+      new TypeError("input.data: dtype 'float16' expects the raw 16-bit patterns in a Uint16Array or a Float16Array, got Float32Array(3)"));
     expect(() => crossEntropy({ data: new Uint16Array(3), shape: [3], dtype: 'float8' } as never, 0)).toThrow(
       new TypeError(`input.dtype: expected 'float32', 'float16' or 'bfloat16', got string "float8"`));
     expect(() => crossEntropy({ data: new Uint16Array(4), shape: [3], dtype: 'bfloat16' }, 0)).toThrow(RangeError);

@@ -28,6 +28,8 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
 }
 
 function xent(job: XentJob): number {
+  job.zTotal = 0;
+  if (job.N * job.S === 0) return 0; // no positions: nothing may loop over C (it can be huge)
   const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss, softcap } = job;
   // half-precision logits are widened up front here (the wasm kernels do it a chunk at a time)
   const x = job.half ? halfToFloat32(job.x as Uint16Array, job.half) : (job.x as Float32Array);

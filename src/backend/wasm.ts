@@ -3,6 +3,7 @@
 // the results out. Views of the memory are re-derived whenever it has grown.
 import { WASM_BASE64 } from '../wasm/xent.generated.ts';
 import { IGNORED } from '../problem.ts';
+import { checkInteger } from '../check.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
@@ -48,11 +49,13 @@ const CHUNK_BYTES = 512 * 1024;
 /** Caps the WASM memory xent grows to (bytes, default 256 MiB); larger jobs run in chunks of rows. A
  *  single row (C * d1 * ... * dK floats) larger than the cap still runs, in a memory just large enough. */
 export function setWasmMemoryLimit(bytes: number): void {
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < PAGE) {
-    throw new RangeError(`setWasmMemoryLimit: expected an integer number of bytes >= ${PAGE}, got ${String(bytes)}`);
-  }
+  checkInteger('setWasmMemoryLimit: bytes', bytes);
+  if (bytes < PAGE) throw new RangeError(`setWasmMemoryLimit: expected an integer number of bytes >= ${PAGE}, got ${bytes}`);
   memoryLimit = bytes;
 }
+
+/** wasm32's address space: 65536 pages of 64 KiB. */
+const MAX_BYTES = 2 ** 32;
 
 export function wasmBytes(): Uint8Array<ArrayBuffer> {
   const bin = atob(WASM_BASE64);
@@ -61,7 +64,8 @@ export function wasmBytes(): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const align16 = (n: number) => (n + 15) & ~15;
+// Byte offsets reach 4 GiB: plain arithmetic, never 32-bit integer operators (| & >> turn 2^31 negative)
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 /** Lays out consecutive 16-byte aligned regions of the given byte sizes from `start`; returns their
  *  offsets followed by the end offset. */
@@ -117,11 +121,23 @@ export class WasmKernels implements Kernels {
     return last ? align16(last.ptr + last.bytes + 16) : this.heapBase;
   }
 
-  /** Grows memory to hold `end` bytes (plus the read slack) and re-derives the views if it grew. */
+  /** Grows memory to hold `end` bytes (plus the read slack) and re-derives the views if it grew. Called
+   *  before anything is written: a memory that cannot grow leaves every array as it was. */
   private reserve(end: number): void {
     const mem = this.ex.memory;
     const have = mem.buffer.byteLength;
-    if (end + 16 > have) mem.grow(Math.ceil((end + 16 - have) / PAGE));
+    if (end + 16 > have) {
+      const want = end + 16;
+      try {
+        if (want > MAX_BYTES) throw new RangeError('beyond the 4 GiB of wasm32');
+        mem.grow(Math.ceil((want - have) / PAGE));
+      } catch (e) {
+        throw new RangeError(
+          `xent: cannot grow WASM memory from ${have} to ${want} bytes (${e instanceof Error ? e.message : String(e)}); ` +
+          'free allocFloat32 arrays, or lower setWasmMemoryLimit so that calls run in smaller chunks',
+        );
+      }
+    }
     if (this.f32.buffer !== mem.buffer) {
       this.f32 = new Float32Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
@@ -148,6 +164,11 @@ export class WasmKernels implements Kernels {
     if (i >= 0) this.blocks.splice(i, 1);
   }
 
+  /** Whether bytes [at, at + bytes) of the memory lie inside one live block (allocF32). */
+  inBlock(at: number, bytes: number): boolean {
+    return this.blocks.some((b) => at >= b.ptr && at + bytes <= b.ptr + b.bytes);
+  }
+
   /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
   private inMemory(a: Float32Array | null): boolean {
     return a !== null && a.buffer === this.ex.memory.buffer;
@@ -155,7 +176,8 @@ export class WasmKernels implements Kernels {
 
   /** Rows (units of n) per chunk so that fixed + rows * perRow bytes stays under the limits. */
   private rowsPerChunk(N: number, fixed: number, perRow: number): number {
-    const budget = Math.min(memoryLimit - fixed, CHUNK_BYTES);
+    // the limit caps the per-call arena, which starts after the caller's allocF32 blocks
+    const budget = Math.min(memoryLimit - (fixed - this.base), CHUNK_BYTES);
     return Math.max(1, Math.min(N, Math.floor(budget / perRow)));
   }
 
@@ -198,20 +220,20 @@ export class WasmKernels implements Kernels {
       this.reserve(end);
       const { f32, i32 } = this;
       if (n0 === 0) { // the weights stay where they are for every chunk (growth keeps memory's contents)
-        if (weight) f32.set(weight, wp >> 2);
-        else f32.fill(1, wp >> 2, (wp >> 2) + C);
+        if (weight) f32.set(weight, wp / 4);
+        else f32.fill(1, wp / 4, (wp / 4) + C);
       }
       let xp = xc;
       if (half) {
-        this.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc >> 1);
+        this.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc / 2);
         this.ex.half_to_f32(hc, xc, r * slab, half);
       } else if (xDirect) xp = xAt + n0 * slab * 4;
-      else f32.set(x.subarray(n0 * slab, (n0 + r) * slab) as Float32Array, xc >> 2);
+      else f32.set(x.subarray(n0 * slab, (n0 + r) * slab) as Float32Array, xc / 4);
       let tp = tc;
-      if (index) i32.set(index.subarray(n0 * S, (n0 + r) * S), tc >> 2);
+      if (index) i32.set(index.subarray(n0 * S, (n0 + r) * S), tc / 4);
       else if (pDirect) tp = pAt + n0 * slab * 4;
-      else f32.set(prob!.subarray(n0 * slab, (n0 + r) * slab), (tp = pc) >> 2);
-      if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), sc >> 2);
+      else f32.set(prob!.subarray(n0 * slab, (n0 + r) * slab), (tp = pc) / 4);
+      if (scales) f32.set(scales.subarray(n0 * S, (n0 + r) * S), sc / 4);
       const gp = !grad ? 0 : gDirect ? gAt + n0 * slab * 4 : gradInPlace ? xp : gc;
       // soft-capping (with the temperature folded in) makes the capped copy the kernel's input
       const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
@@ -224,12 +246,12 @@ export class WasmKernels implements Kernels {
         : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss);
       if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
       zTotal += this.ex.zloss_sum();
-      if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
+      if (loss) loss.set(f32.subarray(lp / 4, (lp / 4) + r * S), n0 * S);
       if (stats) {
-        stats.lse.set(f32.subarray(ec >> 2, (ec >> 2) + r * S), n0 * S);
-        stats.entropy.set(f32.subarray(hp >> 2, (hp >> 2) + r * S), n0 * S);
+        stats.lse.set(f32.subarray(ec / 4, (ec / 4) + r * S), n0 * S);
+        stats.entropy.set(f32.subarray(hp / 4, (hp / 4) + r * S), n0 * S);
       }
-      if (grad && !gDirect) grad.set(f32.subarray(gp >> 2, (gp >> 2) + r * slab), n0 * slab);
+      if (grad && !gDirect) grad.set(f32.subarray(gp / 4, (gp / 4) + r * slab), n0 * slab);
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     job.zTotal = zTotal;
@@ -250,20 +272,20 @@ export class WasmKernels implements Kernels {
       this.reserve(end);
       const { f32 } = this;
       if (r0 === 0) { // written once: they stay where they are for every chunk
-        if (wMode === 1) f32.set(weight!, wp >> 2);
-        if (posWeight) f32.set(posWeight, pp >> 2);
+        if (wMode === 1) f32.set(weight!, wp / 4);
+        if (posWeight) f32.set(posWeight, pp / 4);
       }
-      f32.set(x.subarray(at, at + n), xc >> 2);
-      f32.set(y.subarray(at, at + n), yc >> 2);
-      if (wMode === 2) f32.set(weight!.subarray(at, at + n), wc >> 2);
-      if (scales) f32.set(scales.subarray(at, at + n), sc >> 2);
+      f32.set(x.subarray(at, at + n), xc / 4);
+      f32.set(y.subarray(at, at + n), yc / 4);
+      if (wMode === 2) f32.set(weight!.subarray(at, at + n), wc / 4);
+      if (scales) f32.set(scales.subarray(at, at + n), sc / 4);
       const gp = !grad ? 0 : gDirect ? gAt + at * 4 : xc; // the gradient overwrites the logits' copy
       total += this.ex.bce_logits_f32(
         xc, yc, wMode === 0 ? 0 : wMode === 1 ? wp : wc, posWeight ? pp : 0, loss ? lc : 0, gp, scales ? sc : 0,
         r, L, wMode, job.gscale,
       );
-      if (loss) loss.set(this.f32.subarray(lc >> 2, (lc >> 2) + n), at);
-      if (grad && !gDirect) grad.set(this.f32.subarray(xc >> 2, (xc >> 2) + n), at);
+      if (loss) loss.set(this.f32.subarray(lc / 4, (lc / 4) + n), at);
+      if (grad && !gDirect) grad.set(this.f32.subarray(xc / 4, (xc / 4) + n), at);
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     return total;
@@ -286,10 +308,10 @@ export class WasmKernels implements Kernels {
       const r = Math.min(rows, N - n0);
       const [xc, oc, end] = regions(chunkStart, xDirect ? 0 : r * slab * 4, outRegion ? r * width * 4 : 0);
       this.reserve(end);
-      const xp = xDirect ? xAt + n0 * slab * 4 : (this.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc >> 2), xc);
+      const xp = xDirect ? xAt + n0 * slab * 4 : (this.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc / 4), xc);
       const outPtr = oDirect ? oAt + n0 * width * 4 : outRegion ? oc : xp;
       kernel(xp, outPtr, r, C, S, sp, B);
-      if (!oDirect) out.set(this.f32.subarray(outPtr >> 2, (outPtr >> 2) + r * width), n0 * width);
+      if (!oDirect) out.set(this.f32.subarray(outPtr / 4, (outPtr / 4) + r * width), n0 * width);
     }
     return oDirect && out.buffer !== this.ex.memory.buffer ? new Float32Array(this.ex.memory.buffer, oAt, oLen) : out;
   }
