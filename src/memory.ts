@@ -37,6 +37,15 @@ export interface WasmFloat32Array {
   free(): void;
 }
 
+/** Bytes held in xent's WASM memory by allocFloat32 arrays not yet freed. */
+let liveBytes = 0;
+
+/** @internal Bytes of xent's WASM memory held by allocFloat32 arrays not yet freed (for leak tests:
+ *  WASM memory never shrinks, so its size alone cannot show a block being returned). */
+export function allocatedFloat32Bytes(): number {
+  return liveBytes;
+}
+
 /**
  * Allocates `length` floats (zero-filled) in xent's WASM memory, for callers that fill logits themselves
  * or want the gradient written in place: pass `{ data: a.data, shape }` as input and `out: g.data` to
@@ -66,6 +75,7 @@ export function allocFloat32(length: number): WasmFloat32Array {
   } catch (e) {
     throw new RangeError(`allocFloat32: cannot grow WASM memory for ${length} floats (${e instanceof Error ? e.message : e})`);
   }
+  liveBytes += length * 4;
   new Float32Array(wasm.buffer, ptr, length).fill(0); // freed blocks are reused
   let view = new Float32Array(wasm.buffer, ptr, length);
   return {
@@ -76,7 +86,10 @@ export function allocFloat32(length: number): WasmFloat32Array {
       return view;
     },
     free() {
-      if (!freed) wasm.free(ptr);
+      if (!freed) {
+        wasm.free(ptr);
+        liveBytes -= length * 4;
+      }
       freed = true;
       freedViews.add(view);
     },

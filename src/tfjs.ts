@@ -45,21 +45,43 @@ function asInt32(a: ArrayLike<number>): Int32Array {
   return a instanceof Int32Array ? a : Int32Array.from(a);
 }
 
-/** Where xent writes the gradient. On tfjs's wasm backend, an array in xent's own WASM memory (the
- *  kernels write it in place), copied once into tfjs's heap by the backward pass and then freed (or
- *  freed when tfjs drops the tape without running it). Elsewhere a fresh Float32Array, which tf.tensor on
- *  cpu adopts as the gradient tensor's storage without copying. */
-const unfreed = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry<WasmFloat32Array>((a) => a.free()) : null;
+/** The tape tfjs records on now: the array that a top-level tf.grad / variableGrads / minimize starts, which
+ *  nested ones share, and which is replaced (or set to null) once that computation's backward is done. */
+function activeTape(): unknown {
+  return (tf.engine() as unknown as { state?: { activeTape?: unknown } }).state?.activeTape;
+}
 
-function gradBuffer(n: number, owner: object): { data: Float32Array; release(): void } {
+/** Gradient buffers in xent's WASM memory that no backward has taken yet, with the tape they were recorded
+ *  on. tfjs backpropagates a tape only inside the call that recorded it, and a loss that is not part of the
+ *  differentiated objective (a logged metric) never has its gradFunc run; tfjs offers no hook when the
+ *  tape is dropped. So each crossEntropyLoss call first frees the buffers of tapes that are no longer
+ *  active: what undifferentiated losses hold is bounded by one gradient computation's worth, freed at the
+ *  next call, and no buffer a backward could still read is ever freed (no recomputation is needed). */
+const pending = new Map<WasmFloat32Array, unknown>();
+
+function freeStaleGradients(): void {
+  if (pending.size === 0) return;
+  const tape = activeTape();
+  for (const [a, t] of pending) {
+    if (t !== tape) {
+      pending.delete(a);
+      a.free();
+    }
+  }
+}
+
+/** Where xent writes the gradient. On tfjs's wasm backend, an array in xent's own WASM memory (the
+ *  kernels write it in place), copied once into tfjs's heap by the backward pass and then freed, or freed
+ *  by freeStaleGradients if no backward takes it. Elsewhere a fresh Float32Array, which tf.tensor on cpu
+ *  adopts as the gradient tensor's storage without copying (and the GC reclaims with the tape). */
+function gradBuffer(n: number): { data: Float32Array; release(): void } {
   if (tf.getBackend() !== 'wasm') {
     const data = new Float32Array(n);
     return { data, release() {} };
   }
   const a = allocFloat32(n);
-  unfreed?.register(owner, a, a);
-  return { get data() { return a.data; }, release() { unfreed?.unregister(a); a.free(); } };
+  pending.set(a, activeTape());
+  return { get data() { return a.data; }, release() { pending.delete(a); a.free(); } };
 }
 
 /** Whether a gradient tape records now (tf.grad, variableGrads, minimize): only then is the gradient
@@ -146,11 +168,11 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, options?:
     ? { data: asInt32(target.dataSync() as ArrayLike<number>), shape: target.shape } satisfies IndexTensor
     : { data: asFloat32(target.dataSync() as ArrayLike<number>), shape: target.shape } satisfies XentTensor;
   const input = { data: floatsOf(logits), shape };
-  const owner = {};
+  freeStaleGradients(); // before allocating, so that a stale buffer's memory is reused
   let buffer: { data: Float32Array; release(): void } | null = null;
   let loss: number | Float32Array;
   if (recording()) {
-    buffer = gradBuffer(logits.size, owner);
+    buffer = gradBuffer(logits.size);
     try {
       // one pass: the loss and the gradient (for a dy of 1), written into the buffer
       loss = crossEntropyWithGrad(input, t, { ...options, out: buffer.data }).loss;
@@ -175,7 +197,6 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, options?:
     const dyShape = shape.length > 1 ? [shape[0], 1, ...shape.slice(2)] : [1];
     return tf.mul(g, tf.reshape(dy, dyShape));
   };
-  (gradFunc as { owner?: object }).owner = owner; // the buffer lives as long as the tape holds gradFunc
   // The target is closed over rather than passed as an input: customGrad wants one gradient per input,
   // and an int32 target has none. The forward only wraps the loss computed above in a tensor.
   const lossFn = tf.customGrad(() => ({

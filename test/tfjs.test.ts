@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropyLoss, init } from '../src/tfjs.ts';
+import { getBackendInfo } from '../src/index.ts';
+import { allocatedFloat32Bytes } from '../src/memory.ts';
 import { expectClose, TOL as CORE_TOL } from './helpers/close.ts';
 import { expectedValues, loadFixtures, type LossCase } from './helpers/fixtures.ts';
 import { rng as mulberry32 } from './helpers/random.ts';
@@ -179,6 +181,55 @@ for (const backend of ['cpu', 'wasm'] as const) {
       tf.dispose([xs, ys, oneHot, w1, w2]);
       opt1.dispose();
       opt2.dispose();
+    });
+
+    it('frees the gradient of a loss recorded but never differentiated (a metric in minimize): xent memory stays flat', () => {
+      // 256 x 4000 on wasm (4 MB a buffer: 32 leaked ones are plain to see); cpu holds no xent buffer, and its
+      // tfjs ops are slow, so it checks the training alone on a smaller problem
+      const N = 256, D = 8, C = backend === 'wasm' ? 4000 : 200, STEPS = 32;
+      const r = mulberry32(4);
+      const xs = tf.tensor2d(Float32Array.from({ length: N * D }, () => r() * 2 - 1), [N, D]);
+      const ys = tf.tensor1d(Int32Array.from({ length: N }, () => Math.floor(r() * C)), 'int32');
+      const oneHot = tf.oneHot(ys, C).toFloat();
+      const init = Float32Array.from({ length: D * C }, () => r() - 0.5);
+      const [w1, w2, w3] = [0, 1, 2].map(() => tf.variable(tf.tensor2d(init, [D, C])));
+      const [o1, o2, o3] = [0, 1, 2].map(() => tf.train.sgd(0.5));
+      const buffer = backend === 'wasm' ? N * C * 4 : 0; // one gradient buffer in xent's memory (cpu: none)
+      const withMetric = (check: boolean) => tf.tidy(() => o1.minimize(() => {
+        const logits = tf.matMul(xs, w1);
+        // a logged metric: on the tape, but not part of the objective, so its gradFunc never runs
+        const metric = crossEntropyLoss(logits, ys, { labelSmoothing: 0.1 }).dataSync()[0];
+        if (check) close([metric], tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, 0.1).dataSync(), 'metric');
+        return crossEntropyLoss(logits, ys) as tf.Scalar;
+      }, true)!.dataSync()[0]);
+      const bytes: number[] = [];
+      for (let i = 0; i < STEPS; i++) {
+        const a = withMetric(i === 0 || i === STEPS - 1);
+        // the metric's buffer outlives its tape until the next crossEntropyLoss call, which frees it
+        expect(allocatedFloat32Bytes(), `step ${i}, after the metric's tape`).toBe(buffer);
+        const b = tf.tidy(() => o2.minimize(() => crossEntropyLoss(tf.matMul(xs, w2), ys) as tf.Scalar, true)!.dataSync()[0]);
+        expect(allocatedFloat32Bytes(), `step ${i}, after the next call`).toBe(0);
+        const c = tf.tidy(() => o3.minimize(() => tf.losses.softmaxCrossEntropy(oneHot, tf.matMul(xs, w3)) as tf.Scalar, true)!.dataSync()[0]);
+        expect(a, `step ${i}: the metric changes nothing`).toBe(b);
+        close([a], [c], `step ${i} vs tfjs`, { rtol: 1e-5, atol: 1e-5 });
+        bytes.push(getBackendInfo().wasmMemoryBytes!);
+      }
+      expect(bytes[STEPS - 1]).toBe(bytes[2]); // WASM memory never shrinks: growth is what a leak looks like
+      expect(Array.from(w1.dataSync())).toEqual(Array.from(w2.dataSync())); // bit-identical training
+      // a tape dropped by a throw (no backward): its buffer goes at the first call under the next tape
+      expect(() => tf.tidy(() => o1.minimize(() => {
+        crossEntropyLoss(tf.matMul(xs, w1), ys);
+        throw new Error('boom');
+      }))).toThrow('boom');
+      expect(allocatedFloat32Bytes()).toBe(buffer);
+      withMetric(false);
+      expect(allocatedFloat32Bytes()).toBe(buffer); // the thrown tape's freed, this metric's held
+      // a loss outside any tape frees it too, and allocates nothing itself
+      tf.tidy(() => crossEntropyLoss(tf.matMul(xs, w1), ys).dataSync());
+      expect(allocatedFloat32Bytes()).toBe(0);
+      expect(getBackendInfo().wasmMemoryBytes).toBe(bytes[2]);
+      tf.dispose([xs, ys, oneHot, w1, w2, w3]);
+      [o1, o2, o3].forEach((o) => o.dispose());
     });
 
     it('rejects wrong dtypes and shapes before tfjs sees anything, naming the argument', () => {
