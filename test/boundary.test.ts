@@ -8,29 +8,12 @@ import {
   logSumExp, setWasmMemoryLimit, softmax,
 } from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { expectRefused, t6, x6 } from './helpers/refused.ts';
 import { expectClose, expectSameBits, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { crossEntropy64 } from './reference/ce64.ts';
 
-const x6 = { data: Float32Array.from({ length: 18 }, (_, i) => Math.sin(i) * 3), shape: [6, 3] };
-const t6 = [0, 1, 2, 0, 1, 2];
 const want6 = crossEntropy64(x6.data, x6.shape, t6, true) as number;
-
-/** The call throws `error` with `message`, the WASM heap does not grow, and the next call is right. */
-function expectRefused(call: () => unknown, error: typeof TypeError | typeof RangeError, message: string | RegExp): void {
-  const before = getBackendInfo().wasmMemoryBytes;
-  let thrown: unknown;
-  try {
-    call();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(error);
-  if (typeof message === 'string') expect((thrown as Error).message).toContain(message);
-  else expect((thrown as Error).message).toMatch(message);
-  expect(getBackendInfo().wasmMemoryBytes).toBe(before);
-  expectClose(crossEntropy(x6, t6) as number, want6, TOL.loss, 'the next call');
-}
 
 describe.each(BACKENDS)('the boundary on %s', (backend) => {
   useBackend(backend);
