@@ -89,7 +89,7 @@ describe.each(BACKENDS)('the boundary on %s', (backend) => {
       const w = new Float32Array(21).fill(1);
       expectRefused(() => crossEntropyWithGrad(x6, t6, { weight: w.subarray(0, 3), out: w.subarray(2, 20) }), RangeError, 'options.out overlaps options.weight');
       const g = new Float32Array(24).fill(1);
-      expectRefused(() => crossEntropyWithGrad(x6, t6, { reduction: 'none', gradOutput: g.subarray(0, 6), out: g.subarray(6, 24).subarray(0, 18).length ? g.subarray(4, 22) : g }), RangeError, 'options.out overlaps options.gradOutput');
+      expectRefused(() => crossEntropyWithGrad(x6, t6, { reduction: 'none', gradOutput: g.subarray(0, 6), out: g.subarray(4, 22) }), RangeError, 'options.out overlaps options.gradOutput');
       // the BCE gradient: out over the target
       const b = new Float32Array(12);
       expectRefused(() => binaryCrossEntropyWithLogitsWithGrad({ data: Float32Array.of(1, 2, 3, 4, 5, 6), shape: [6] }, { data: b.subarray(0, 6), shape: [6] }, { out: b.subarray(3, 9) }),
