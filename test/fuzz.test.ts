@@ -1226,7 +1226,7 @@ describe('absurd dimensions', () => {
     });`;
 
   type Result = { error?: string; message?: string; returned?: boolean; hung?: boolean };
-  /** Runs jobs[from..] in one worker; resolves at the end, or at the first call that takes over 1.5 s. */
+  /** Runs jobs[from..] in one worker; resolves at the end, or at the first call that takes over 1 s. */
   function runFrom(jobs: typeof JOBS, results: Map<string, Result>): Promise<number> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(code, { eval: true, workerData: { url: dist.href, jobs } });
@@ -1242,7 +1242,7 @@ describe('absurd dimensions', () => {
           timer = setTimeout(() => {
             results.set(m.running, { hung: true });
             stop(done + 1);
-          }, 1500);
+          }, 1000);
         }
         if (m.done) {
           results.set(m.done, m);
@@ -1262,7 +1262,7 @@ describe('absurd dimensions', () => {
     for (const [{ id }, [, , mustThrow]] of JOBS.map((j, i) => [j, CALLS[i % CALLS.length]] as const)) {
       const r = results.get(id);
       if (!r) wrong.push(`${id}: no result`);
-      else if (r.hung) wrong.push(`${id}: hung (still running after 1.5 s)`);
+      else if (r.hung) wrong.push(`${id}: hung (still running after 1 s)`);
       else if (r.error !== undefined && r.error !== 'RangeError') wrong.push(`${id}: ${r.error}: ${r.message}`);
       else if (mustThrow && r.error === undefined) wrong.push(`${id}: returned instead of throwing a RangeError`);
     }
