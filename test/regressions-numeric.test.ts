@@ -1,0 +1,113 @@
+// Regressions of issue 11 (numerics): each test here failed before its fix. They assert values against a
+// float64 reference, a PyTorch value or an exact property (bit-identical results under re-chunking or at
+// another row position), on both backends where the behaviour applies.
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad, crossEntropy, crossEntropyWithGrad,
+  getBackendInfo, logSoftmax, logSumExp, setWasmMemoryLimit, softmax, tokenStats,
+} from '../src/index.ts';
+import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { expectClose, expectSameBits, TOL } from './helpers/close.ts';
+import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
+import { crossEntropy64 } from './reference/ce64.ts';
+
+const MiB = 2 ** 20;
+const DEFAULT_LIMIT = 256 * MiB;
+
+/** Uniform floats in [lo, hi), rounded to f32. */
+function uniform(rand: () => number, n: number, lo: number, hi: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rand();
+  return out;
+}
+
+/** sum of binary_cross_entropy_with_logits in float64, pos_weight pw[i % L] and weight w[i] (or w[i % L]). */
+function bceSum64(x: Float32Array, y: Float32Array, L: number, w?: Float32Array, pw?: Float32Array): number {
+  let total = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i], lw = pw ? (pw[i % L] - 1) * y[i] + 1 : 1;
+    const wi = w ? w[w.length === x.length ? i : i % L] : 1;
+    total += wi * ((1 - y[i]) * v + lw * (Math.log1p(Math.exp(-Math.abs(v))) + Math.max(-v, 0)));
+  }
+  return total;
+}
+
+/** Gradient of index-target cross-entropy in float64 (no smoothing): scale w[t] (softmax(x / T) - onehot) / T,
+ *  scale 1 / sum of w[t] for 'mean', 1 for 'sum'. Only the targets' weights are read. */
+function ceGrad64(x: ArrayLike<number>, N: number, C: number, t: ArrayLike<number>, w: ArrayLike<number> | null, reduction: 'mean' | 'sum', T = 1): number[] {
+  const wt = (n: number) => (w ? w[t[n]] : 1);
+  let den = 0;
+  for (let n = 0; n < N; n++) den += wt(n);
+  const scale = reduction === 'mean' ? 1 / den : 1;
+  const g: number[] = [];
+  for (let n = 0; n < N; n++) {
+    const z = Array.from({ length: C }, (_, c) => x[n * C + c] / T);
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const se = e.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < C; c++) g.push((scale * wt(n) * (e[c] / se - (c === t[n] ? 1 : 0))) / T);
+  }
+  return g;
+}
+
+/** Entropy -sum p log p of softmax(x / T) in float64 (terms with p = 0 contribute 0). */
+function entropy64(x: ArrayLike<number>, T = 1): number {
+  const z = Array.from(x, (v) => v / T);
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const se = e.reduce((a, b) => a + b, 0);
+  let h = 0;
+  for (const v of e) if (v > 0) h -= (v / se) * Math.log(v / se);
+  return h;
+}
+
+// ------------------------------------------------------------------------------------------------------
+// 6. binaryCrossEntropyWithLogits on flat inputs: chunked over elements, summed in fixed blocks
+
+describe.each(BACKENDS)('6. BCE is chunked and summed over elements on %s', (backend) => {
+  useBackend(backend);
+  afterEach(() => setWasmMemoryLimit(DEFAULT_LIMIT));
+
+  // first in the file: the memory never shrinks, so this must run before anything grows it
+  it('a flat input (with per-element weights or pos_weight) stays under the memory limit', () => {
+    const n = backend === 'wasm' ? 2 ** 23 : 2 ** 20, half = n / 2, rand = rng(61); // the float64 js backend: less
+    const x = uniform(rand, n, -4, 4), y = uniform(rand, n, 0, 1), w = uniform(rand, n, 0, 2), pw = uniform(rand, n, 0.5, 3);
+    const before = getBackendInfo().wasmMemoryBytes;
+    setWasmMemoryLimit(MiB);
+    const plain = binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) as number;
+    const weighted = binaryCrossEntropyWithLogits(x, y, { reduction: 'sum', weight: w, posWeight: pw }) as number;
+    // 2 rows of n / 2: the weight (one per last-axis position) is larger than the limit
+    const shape = [2, half];
+    const rowW = w.subarray(0, half), rowPw = pw.subarray(0, half);
+    const shaped = binaryCrossEntropyWithLogits({ data: x, shape }, { data: y, shape }, { reduction: 'sum', weight: rowW, posWeight: rowPw }) as number;
+    // before the fix: 64 MiB and more (a flat input was one row, copied whole)
+    if (backend === 'wasm') expect(getBackendInfo().wasmMemoryBytes).toBe(before);
+    setWasmMemoryLimit(DEFAULT_LIMIT);
+    const big = {
+      plain: binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) as number,
+      weighted: binaryCrossEntropyWithLogits(x, y, { reduction: 'sum', weight: w, posWeight: pw }) as number,
+    };
+    expect(plain).toBe(big.plain);
+    expect(weighted).toBe(big.weighted);
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    expect(rel(plain, bceSum64(x, y, n))).toBeLessThan(3e-7); // before: 6.5e-4, after: 2.5e-8
+    expect(rel(weighted, bceSum64(x, y, n, w, pw))).toBeLessThan(3e-7);
+    expect(rel(shaped, bceSum64(x, y, half, rowW, rowPw))).toBeLessThan(3e-7);
+  });
+
+  it('a flat 2^24 sum is as accurate as the same data shaped [4096, 4096], and bit-identical to it', () => {
+    const n = backend === 'wasm' ? 2 ** 24 : 2 ** 20, rand = rng(62);
+    const x = uniform(rand, n, -4, 4), y = uniform(rand, n, 0, 1);
+    const want = bceSum64(x, y, n);
+    const flat = binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) as number;
+    // before: 6.0e-4 flat, 1.1e-7 shaped [4096, 4096] (f32 lanes over a whole row); after: 1.0e-8 both
+    expect(Math.abs(flat - want) / want).toBeLessThan(3e-7);
+    for (const shape of [[Math.sqrt(n), Math.sqrt(n)], [n / 3 | 0, 3]]) {
+      const m = shape[0] * shape[1];
+      const sum = binaryCrossEntropyWithLogits({ data: x.subarray(0, m), shape }, { data: y.subarray(0, m), shape }, { reduction: 'sum' });
+      const flatSum = m === n ? flat : binaryCrossEntropyWithLogits(x.subarray(0, m), y.subarray(0, m), { reduction: 'sum' });
+      expect(sum, `${shape}`).toBe(flatSum);
+    }
+  });
+});
+
