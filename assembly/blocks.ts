@@ -101,6 +101,13 @@ export const enum Sums {
   return inv_t == 1 ? blocks_of(p, C, e, sums, w, t, a, b, false) : blocks_of(p, C, e, sums, w, t, a, b, true);
 }
 
+/** v with -inf raised to -FLT_MAX (NaN kept): the entropy's e (x - M) is then 0 where x = -inf (e = 0),
+ *  not 0 * -inf = NaN. */
+// @ts-ignore: decorator
+@inline function above_ninf(v: v128): v128 {
+  return f32x4.pmax(v, f32x4.splat(-F32.MAX_VALUE));
+}
+
 /** (x - shift), times inv_t when tempered. */
 // @ts-ignore: decorator
 @inline function tempered(d: v128, tv: v128, on: bool): v128 {
@@ -128,7 +135,7 @@ export const enum Sums {
         const x = v128.load(p + o);
         const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
         s = f32x4.add(s, ex);
-        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(x, sv)));
+        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
         else if (sums != Sums.NONE) {
           const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
           d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
@@ -142,7 +149,7 @@ export const enum Sums {
         const o = <usize>i << 2;
         const ex = expneg_f32x4(tempered(f32x4.sub(load_part(p + o, k, -Infinity), sv), tv, temper));
         s = f32x4.add(s, ex);
-        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(load_part(p + o, k, shift), sv)));
+        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
         else if (sums != Sums.NONE) {
           const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
           d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
@@ -199,7 +206,8 @@ export let row_q: f64 = 0;
     const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
     const sb = load<f64>(r, 8);
     se += sb * f;
-    if (sums == Sums.ENTROPY) d += <f64>f * (load<f64>(r, 16) + (<f64>bm - M) * sb);
+    // a block of only -inf (sb = 0) adds nothing: (bm - M) * sb would be -inf * 0
+    if (sums == Sums.ENTROPY) { if (sb != 0) d += <f64>f * (load<f64>(r, 16) + (<f64>bm - M) * sb); }
     else if (sums != Sums.NONE) {
       const qb = load<f64>(r, 24);
       d += load<f64>(r, 16) + (<f64>bm - M) * qb;

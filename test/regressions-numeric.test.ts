@@ -142,3 +142,44 @@ describe.each(BACKENDS)('7. accuracy beyond 2^20 classes on %s', (backend) => {
   });
 });
 
+// ------------------------------------------------------------------------------------------------------
+// 8. tokenStats: the entropy of a row with masked (-inf) logits
+
+const F16_NEG_INF = 0xfc00, BF16_NEG_INF = 0xff80;
+const f16 = (v: number) => ({ 0: 0x0000, 1: 0x3c00, 2: 0x4000, 3: 0x4200 })[v as 0 | 1 | 2 | 3];
+const bf16 = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16;
+
+describe.each(BACKENDS)('8. tokenStats entropy with -inf logits on %s', (backend) => {
+  useBackend(backend);
+
+  it('[[-inf, 1, 2, 3], [0, 0, -inf, -inf]]: 0.8324 and 0.6931, as Categorical(logits).entropy()', () => {
+    const rows = [-Infinity, 1, 2, 3, 0, 0, -Infinity, -Infinity];
+    const want = [entropy64([1, 2, 3]), Math.log(2)]; // 0.83240, 0.69315 (PyTorch: 0.8324, 0.6931)
+    expect(want[0]).toBeCloseTo(0.8324, 4);
+    const inputs = [
+      { data: Float32Array.from(rows), shape: [2, 4] },
+      { data: Uint16Array.from(rows, (v) => (v === -Infinity ? F16_NEG_INF : f16(v))), shape: [2, 4], dtype: 'float16' as const },
+      { data: Uint16Array.from(rows, (v) => (v === -Infinity ? BF16_NEG_INF : bf16(v))), shape: [2, 4], dtype: 'bfloat16' as const },
+    ];
+    for (const input of inputs) {
+      const st = tokenStats(input, [1, 0]); // before: NaN, NaN
+      expectClose(st.entropy, want, TOL.loss, `entropy ${'dtype' in input ? input.dtype : 'float32'}`);
+      expectClose(st.logSumExp, [Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)), Math.log(2)], TOL.loss, 'logsumexp');
+    }
+  });
+
+  it('masked logits in long rows, whole -inf blocks, a temperature', () => {
+    const rand = rng(81);
+    for (const C of [20, 3000]) {
+      const x = randomLogits(rand, 2 * C, 2);
+      for (let c = 0; c < C; c++) if (c < C / 2 || c % 3 === 0) x[c] = -Infinity; // row 0 of 3000: a whole -inf block
+      for (let c = 0; c < C; c += 2) x[C + c] = -Infinity;
+      for (const T of [1, 0.6]) {
+        const st = tokenStats({ data: x, shape: [2, C] }, [C - 1, 1], { temperature: T });
+        const want = [entropy64(x.subarray(0, C), T), entropy64(x.subarray(C), T)];
+        expectClose(st.entropy, want, TOL.loss, `C=${C} T=${T}`);
+      }
+    }
+  });
+});
+

@@ -68,7 +68,10 @@ function xent(job: XentJob): number {
     if (job.lse && job.entropy && !logProbs) {
       // logsumexp and entropy -sum p log p = L - sum e (v - m) / se of the transformed logits
       let d = 0;
-      for (let c = 0; c < C; c++) d += Math.exp(v(base + c * S) - m) * (v(base + c * S) - m);
+      for (let c = 0; c < C; c++) {
+        const e = Math.exp(v(base + c * S) - m);
+        if (e !== 0) d += e * (v(base + c * S) - m); // e = 0 at a -inf logit, whose e (v - m) is 0, not NaN
+      }
       job.lse[pos] = m + L;
       job.entropy[pos] = L - d / se;
     }
