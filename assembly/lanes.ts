@@ -69,6 +69,7 @@ export function xent_index_lanes(
   C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32,
 ): f64 {
   const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
+  const ecw: f32 = eps > 0 ? ec * wsum : 0; // no unused class's weight without smoothing (as xent.ts)
   const rowBytes = <usize>C << 2;
   transpose_in(x, C);
   if (inv_t != 1) { // temper the transposed copy once: below, T, m and d are in tempered units
@@ -104,7 +105,7 @@ export function xent_index_lanes(
     const zk = z_on() ? z_term(j, <f64>M, <f64>lane_of(logs, j), se, scale) : 0;
     leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
     if (grad) {
-      kv = set_lane(kv, j, (scale * (hot * wt + ec * wsum) / se + zk) * inv_t);
+      kv = set_lane(kv, j, (scale * (hot * wt + ecw) / se + zk) * inv_t);
       bv = set_lane(bv, j, scale * ec * inv_t);
     }
   }

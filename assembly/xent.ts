@@ -30,6 +30,9 @@ function xent_index_rows(
 ): f64 {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
+  // the smoothing's share of the softmax coefficient: without smoothing no unused class's weight enters
+  // (a NaN or inf weight times 0 would be NaN), as in PyTorch
+  const ecw: f32 = eps > 0 ? ec * wsum : 0;
   // per-row logsumexp and entropy (tokenStats), from the same pass: logits, no smoothing, rows path only
   const stats = lseOut != 0 && !logProbs && eps == 0;
   let total: f64 = 0;
@@ -84,7 +87,7 @@ function xent_index_rows(
         if (eps > 0) a -= <f64>ec * row_d * inv_t;
         const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
         leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
-        if (g) row_grad(g, g, C, (scale * (hot * wt + ec * wsum) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
+        if (g) row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
       }
       if (g) {
         // the target's own coefficient, added after the row pass

@@ -183,3 +183,49 @@ describe.each(BACKENDS)('8. tokenStats entropy with -inf logits on %s', (backend
   });
 });
 
+// ------------------------------------------------------------------------------------------------------
+// 9. An unused class's NaN or Infinity weight does not reach the gradient
+
+describe.each(BACKENDS)('9. weights of unused classes on %s', (backend) => {
+  useBackend(backend);
+
+  it('[[1,2,3],[4,5,6]], targets [0, 2], weight [1, NaN, 1]: loss 1.4076, finite gradient', () => {
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6);
+    for (const bad of [NaN, Infinity]) {
+      const weight = [1, bad, 1];
+      for (const reduction of ['mean', 'sum'] as const) {
+        const r = crossEntropyWithGrad({ data: x, shape: [2, 3] }, [0, 2], { weight, reduction });
+        // any finite value for the unused weight gives the reference (it reads only the targets' weights)
+        expectClose(r.loss as number, crossEntropy64(x, [2, 3], [0, 2], true, { weight: [1, 0, 1], reduction }) as number, TOL.loss, `loss ${reduction}`);
+        // 'sum': [-0.910, 0.245, 0.665, 0.090, 0.245, -0.335]; 'mean' halves it. Before: all NaN
+        expectClose(r.grad, ceGrad64(x, 2, 3, [0, 2], [1, 0, 1], reduction), TOL.grad, `grad ${reduction} w=${bad}`);
+        if (reduction === 'mean') expect(r.loss).toBeCloseTo(1.4076, 4);
+        else expectClose(r.grad, [-0.910, 0.245, 0.665, 0.090, 0.245, -0.335], { rtol: 0, atol: 6e-4 }, 'PyTorch, rounded');
+      }
+      // labelSmoothing > 0 puts every weight into the loss, as PyTorch does
+      const s = crossEntropyWithGrad({ data: x, shape: [2, 3] }, [0, 2], { weight, labelSmoothing: 0.1 });
+      expect(s.loss).toBe(Number.isNaN(bad) ? NaN : Infinity);
+      expect(Array.from(s.grad).some((v) => !Number.isFinite(v))).toBe(true);
+    }
+  });
+
+  it('small-C lanes, long rows, K-dim, reduction none', () => {
+    const rand = rng(91);
+    for (const [N, C, S] of [[9, 5, 1], [6, 40, 1], [3, 7, 5]]) {
+      const shape = S === 1 ? [N, C] : [N, C, S];
+      const x = randomLogits(rand, N * C * S);
+      const t = Int32Array.from({ length: N * S }, (_, i) => (i * 2) % (C - 1)); // class C - 1 unused
+      const w = Float32Array.from({ length: C }, (_, c) => (c === C - 1 ? NaN : 0.5 + c / C));
+      const clean = w.map((v) => (Number.isNaN(v) ? 12345 : v)); // any finite value: it must not matter
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const got = crossEntropyWithGrad({ data: x, shape }, t, { weight: w, reduction });
+        const want = crossEntropyWithGrad({ data: x, shape }, t, { weight: clean, reduction });
+        expect(Array.from(got.grad).every(Number.isFinite), `${shape} ${reduction}`).toBe(true);
+        expectSameBits(got.grad, want.grad, `${shape} ${reduction} grad`);
+        if (reduction === 'none') expectSameBits(got.loss as Float32Array, want.loss as Float32Array, `${shape} loss`);
+        else expect(got.loss).toBe(want.loss);
+      }
+    }
+  });
+});
+

@@ -75,9 +75,12 @@ function xent(job: XentJob): number {
       job.lse[pos] = m + L;
       job.entropy[pos] = L - d / se;
     }
-    // q[c]: the coefficient of -logp[c] in this position's loss
+    // q[c]: the coefficient of -logp[c] in this position's loss; without smoothing an index target's
+    // other classes have none, and their weights (NaN or inf, say) must not enter as w * 0 (PyTorch)
     const q = (c: number) =>
-      index ? w(c) * (ec + (c === t ? hot : 0)) : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);
+      index
+        ? c === t ? w(c) * (ec + hot) : eps > 0 ? w(c) * ec : 0
+        : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);
     let l = 0;
     let mass = 0;
     if (index) {
@@ -87,7 +90,7 @@ function xent(job: XentJob): number {
         for (let c = 0; c < C; c++) smooth += w(c) * (v(base + c * S) - m - L);
         l -= ec * smooth;
       }
-      mass = hot * w(t) + ec * wsum;
+      mass = hot * w(t) + (eps > 0 ? ec * wsum : 0);
     } else {
       for (let c = 0; c < C; c++) {
         const qc = q(c);
