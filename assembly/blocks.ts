@@ -20,8 +20,10 @@ const BLOCK: i32 = 1024;
 /** 1 / temperature: exponentials are taken of (x - max) * inv_t. Every exported kernel sets it. */
 export let inv_t: f32 = 1;
 
+/** Sets inv_t; a temperature so large that 1 / T rounds to 0 in f32 gets the least subnormal instead,
+ *  which keeps a -inf logit -inf (-inf * 0 would be NaN) and changes no finite product that matters. */
 export function set_inv_t(v: f32): void {
-  inv_t = v;
+  inv_t = max(v, reinterpret<f32>(1));
 }
 const MAX_BLOCKS: i32 = 1024;
 /** Per-block records, 4 f64 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
@@ -144,10 +146,11 @@ export const enum Sums {
         if (e) v128.store(e + o, ex);
       }
       if (i < stop) {
-        // the row's last, partial vector: -inf pads the exp (0), the shift pads x - shift (0), 0 pads w, t
+        // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
+        // the shift pads x - shift (0), 0 pads w, t
         const k = stop - i;
         const o = <usize>i << 2;
-        const ex = expneg_f32x4(tempered(f32x4.sub(load_part(p + o, k, -Infinity), sv), tv, temper));
+        const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(k)));
         s = f32x4.add(s, ex);
         if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
         else if (sums != Sums.NONE) {

@@ -5,7 +5,8 @@ import { tanh_f32x4 } from "./vmath";
 
 /** dst[i] = c * tanh(src[i] * s / c) for i < n. Reads whole vectors (12 bytes past n). */
 export function softcap_f32(src: usize, dst: usize, n: i32, c: f32, s: f32): void {
-  const k = f32x4.splat(s / c), cv = f32x4.splat(c);
+  // s / c rounds to 0 only for an enormous temperature: the least subnormal keeps -inf at -c (not NaN)
+  const k = f32x4.splat(max(s / c, reinterpret<f32>(1))), cv = f32x4.splat(c);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;

@@ -229,3 +229,50 @@ describe.each(BACKENDS)('9. weights of unused classes on %s', (backend) => {
   });
 });
 
+// ------------------------------------------------------------------------------------------------------
+// 10. Extreme temperatures
+
+describe.each(BACKENDS)('10. extreme temperatures on %s', (backend) => {
+  useBackend(backend);
+
+  it('1e300, 1e30 and 1e-30 (small logits): the float64 loss and gradient, C % 4 != 0 and == 0, lanes and rows', () => {
+    const rand = rng(101);
+    for (const T of [1e300, 1e30, 1e-30, 2 ** -126]) {
+      for (const C of [3, 4, 7, 8, 13, 16, 21, 24, 1031]) {
+        const N = 6;
+        // logits of the temperature's scale, so that x / T is of order 1
+        const scale = T < 1 ? T : 1;
+        const x = Float32Array.from(randomLogits(rand, N * C, 2), (v) => v * scale);
+        const t = randomIndices(rand, N, C);
+        const z = Array.from(x, (v) => v / T);
+        const r = crossEntropyWithGrad({ data: x, shape: [N, C] }, t, { temperature: T, reduction: 'sum' });
+        // before: NaN on wasm for T = 1e300 and C % 4 != 0
+        expectClose(r.loss as number, crossEntropy64(z, [N, C], t, true, { reduction: 'sum' }) as number, TOL.loss, `T=${T} C=${C} loss`);
+        const g = ceGrad64(x, N, C, t, null, 'sum', T);
+        if (T < 1) expectClose(Array.from(r.grad, (v) => v * T), g.map((v) => v * T), TOL.grad, `T=${T} C=${C} grad`);
+        else expectClose(r.grad, g, TOL.grad, `T=${T} C=${C} grad`);
+      }
+    }
+  });
+
+  it('a -inf logit stays -inf under temperature 1e300 (1 / T is 0 in f32), with and without softcap', () => {
+    for (const C of [7, 8, 21]) {
+      const x = { data: Float32Array.from({ length: C }, (_, i) => (i === 0 ? -Infinity : i / 2)), shape: [1, C] };
+      // before: NaN on wasm (-inf * 0)
+      expectClose(crossEntropy(x, [1], { temperature: 1e300 }) as number, Math.log(C - 1), TOL.loss, `C=${C}`);
+      expectClose(crossEntropy(x, [1], { temperature: 1e300, softcap: 5 }) as number, Math.log(C - 1 + Math.exp(-5)), TOL.loss, `C=${C} softcap`);
+    }
+  });
+
+  it('a temperature below 2^-126 is refused: its reciprocal overflows float32', () => {
+    const x = { data: Float32Array.of(1, 2, 3), shape: [1, 3] };
+    // before: NaN on wasm, Infinity on js
+    for (const T of [1e-40, 2 ** -127, 1e-300]) {
+      expect(() => crossEntropy(x, [0], { temperature: T })).toThrow(RangeError);
+      expect(() => crossEntropy(x, [0], { temperature: T })).toThrow(/^options\.temperature: .*reciprocal overflows float32/);
+      expect(() => tokenStats(x, [0], { temperature: T })).toThrow(/^options\.temperature: /);
+    }
+    expect(Number.isFinite(crossEntropy(x, [0], { temperature: 2 ** -126 }))).toBe(true);
+  });
+});
+
