@@ -3,9 +3,9 @@
 // A row of C logits is walked one block of at most BLOCK floats at a time: a max pass over the block
 // (streaming, the only read that reaches past the caches), then an exp pass over the same block while it
 // is still in L1. Each block leaves a record: its max bm and sum(exp(x - bm)), plus the weighted sums the
-// loss needs, summed in f32 lanes over at most BLOCK floats and in f64 beyond (blocks grow past BLOCK
-// floats when C > MAX_BLOCKS * BLOCK), so the error does not grow with C. combine() then folds the
-// records with the row max M:
+// loss needs, summed in f32 lanes over at most BLOCK floats (longer blocks, when C > MAX_BLOCKS * BLOCK,
+// add such spans in f64), so the error does not grow with C. combine() then folds the records with the
+// row max M:
 //   se = sum_b s_b * exp(bm_b - M),   d = sum_b d_b + (bm_b - M) * q_b
 // which is exact algebra, so the row is read once whatever C is. (Streaming exp over DRAM in one loop
 // runs at a third of this speed on our machines: the exp work hides the loads from the prefetcher.)
@@ -26,8 +26,8 @@ export function set_inv_t(v: f32): void {
   inv_t = max(v, reinterpret<f32>(1));
 }
 const MAX_BLOCKS: i32 = 1024;
-/** Per-block records, 4 f64 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
-const REC: usize = memory.data(MAX_BLOCKS << 5, 16);
+/** Per-block records, 4 f32 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
+const REC: usize = memory.data(MAX_BLOCKS << 4, 16);
 
 /** Block length for a row of C classes: BLOCK floats, or more when C exceeds MAX_BLOCKS * BLOCK. */
 // @ts-ignore: decorator
@@ -116,62 +116,82 @@ export const enum Sums {
   return on ? f32x4.mul(d, tv) : d;
 }
 
+/**
+ * The exp pass over the n <= BLOCK floats of the row from float i, shifted by `shift`: their sums s, d, q
+ * (f32 lanes) into the record at r (from byte 4).
+ */
+// @ts-ignore: decorator
+@inline function span_sums(
+  p: usize, i: i32, n: i32, r: usize, e: usize, sums: Sums, w: usize, t: usize, av: v128, bv: v128, shift: f32, tv: v128, temper: bool,
+): void {
+  const zero = f32x4.splat(0), sv = f32x4.splat(shift);
+  let s = zero, d = zero, q = zero;
+  const end = i + n;
+  for (const full = i + (n & ~3); i < full; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(p + o);
+    const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
+    s = f32x4.add(s, ex);
+    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
+    else if (sums != Sums.NONE) {
+      const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
+      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
+      q = f32x4.add(q, c);
+    }
+    if (e) v128.store(e + o, ex);
+  }
+  if (i < end) {
+    // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
+    // the shift pads x - shift (0), 0 pads w, t
+    const k = end - i;
+    const o = <usize>i << 2;
+    const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(k)));
+    s = f32x4.add(s, ex);
+    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
+    else if (sums != Sums.NONE) {
+      const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
+      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
+      q = f32x4.add(q, c);
+    }
+    if (e) store_part(e + o, ex, k);
+  }
+  store<f32>(r, hsum_f32x4(s), 4);
+  if (sums != Sums.NONE) {
+    store<f32>(r, hsum_f32x4(d), 8);
+    store<f32>(r, hsum_f32x4(q), 12);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, temper: bool): i32 {
   const blk = block_len(C);
-  const av = f32x4.splat(a), bv = f32x4.splat(b), zero = f32x4.splat(0), tv = f32x4.splat(inv_t);
+  const av = f32x4.splat(a), bv = f32x4.splat(b), tv = f32x4.splat(inv_t);
   let nb = 0;
   for (let j = 0; j < C; j += blk, nb++) {
     const n = min(blk, C - j);
     const bm = block_max(p + (<usize>j << 2), n);
     // a block of only -inf (and NaN) has no finite max: shift by 0, so -inf gives 0 and NaN stays NaN
     const shift: f32 = bm == -Infinity ? 0 : bm;
-    const sv = f32x4.splat(shift);
-    let s64: f64 = 0, d64: f64 = 0, q64: f64 = 0;
-    for (let u = j, end = j + n; u < end; u += BLOCK) { // f32 lanes over at most BLOCK floats
-      const stop = min(u + BLOCK, end);
-      let s = zero, d = zero, q = zero;
-      let i = u;
-      for (const full = u + ((stop - u) & ~3); i < full; i += 4) {
-        const o = <usize>i << 2;
-        const x = v128.load(p + o);
-        const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
-        s = f32x4.add(s, ex);
-        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
-        else if (sums != Sums.NONE) {
-          const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
-          d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
-          q = f32x4.add(q, c);
+    const r = REC + (<usize>nb << 4);
+    store<f32>(r, bm);
+    // spans of at most BLOCK floats; a longer block (C > MAX_BLOCKS * BLOCK) adds them in f64, rounded once
+    let s: f64 = 0, d: f64 = 0, q: f64 = 0;
+    for (let u = 0; u < n; u += BLOCK) {
+      span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper);
+      if (n > BLOCK) {
+        s += load<f32>(r, 4);
+        if (sums != Sums.NONE) {
+          d += load<f32>(r, 8);
+          q += load<f32>(r, 12);
         }
-        if (e) v128.store(e + o, ex);
-      }
-      if (i < stop) {
-        // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
-        // the shift pads x - shift (0), 0 pads w, t
-        const k = stop - i;
-        const o = <usize>i << 2;
-        const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(k)));
-        s = f32x4.add(s, ex);
-        if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
-        else if (sums != Sums.NONE) {
-          const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
-          d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
-          q = f32x4.add(q, c);
-        }
-        if (e) store_part(e + o, ex, k);
-      }
-      s64 += hsum_f32x4(s);
-      if (sums != Sums.NONE) {
-        d64 += hsum_f32x4(d);
-        q64 += hsum_f32x4(q);
       }
     }
-    const r = REC + (<usize>nb << 5);
-    store<f64>(r, bm);
-    store<f64>(r, s64, 8);
-    if (sums != Sums.NONE) {
-      store<f64>(r, d64, 16);
-      store<f64>(r, q64, 24);
+    if (n > BLOCK) {
+      store<f32>(r, <f32>s, 4);
+      if (sums != Sums.NONE) {
+        store<f32>(r, <f32>d, 8);
+        store<f32>(r, <f32>q, 12);
+      }
     }
   }
   return nb;
@@ -191,32 +211,32 @@ export let row_q: f64 = 0;
 // @ts-ignore: decorator
 @inline export function combine(nb: i32, sums: Sums): void {
   if (nb == 1) { // the common case C <= BLOCK: the block is the row
-    row_M = <f32>load<f64>(REC);
-    row_se = <f32>load<f64>(REC, 8);
+    row_M = load<f32>(REC);
+    row_se = load<f32>(REC, 4);
     if (sums != Sums.NONE) {
-      row_d = load<f64>(REC, 16);
-      row_q = load<f64>(REC, 24);
+      row_d = load<f32>(REC, 8);
+      row_q = load<f32>(REC, 12);
     }
-    store<f64>(REC, 1);
+    store<f32>(REC, 1);
     return;
   }
   let M: f32 = -Infinity;
-  for (let b = 0; b < nb; b++) M = max(M, <f32>load<f64>(REC + (<usize>b << 5)));
+  for (let b = 0; b < nb; b++) M = max(M, load<f32>(REC + (<usize>b << 4)));
   let se: f64 = 0, d: f64 = 0, q: f64 = 0;
   for (let b = 0; b < nb; b++) {
-    const r = REC + (<usize>b << 5);
-    const bm = <f32>load<f64>(r);
+    const r = REC + (<usize>b << 4);
+    const bm = load<f32>(r);
     const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
-    const sb = load<f64>(r, 8);
-    se += sb * f;
+    const sb = load<f32>(r, 4);
+    se += <f64>(sb * f);
     // a block of only -inf (sb = 0) adds nothing: (bm - M) * sb would be -inf * 0
-    if (sums == Sums.ENTROPY) { if (sb != 0) d += <f64>f * (load<f64>(r, 16) + (<f64>bm - M) * sb); }
+    if (sums == Sums.ENTROPY) { if (sb != 0) d += <f64>f * (<f64>load<f32>(r, 8) + (<f64>bm - M) * sb); }
     else if (sums != Sums.NONE) {
-      const qb = load<f64>(r, 24);
-      d += load<f64>(r, 16) + (<f64>bm - M) * qb;
+      const qb = <f64>load<f32>(r, 12);
+      d += <f64>load<f32>(r, 8) + (<f64>bm - M) * qb;
       q += qb;
     }
-    store<f64>(r, f);
+    store<f32>(r, f);
   }
   row_M = M;
   row_se = <f32>se;
@@ -227,7 +247,7 @@ export let row_q: f64 = 0;
 /** exp(bm - M) of block b, after combine(). */
 // @ts-ignore: decorator
 @inline export function block_factor(b: i32): f32 {
-  return <f32>load<f64>(REC + (<usize>b << 5));
+  return load<f32>(REC + (<usize>b << 4));
 }
 
 /**
