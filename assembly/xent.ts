@@ -36,17 +36,17 @@ function xent_index_rows(
   // per-row logsumexp and entropy (tokenStats), from the same pass: logits, no smoothing, rows path only
   const stats = lseOut != 0 && !logProbs && eps == 0;
   let total: f64 = 0;
-  let r0 = 0;
-  if (!logProbs && C <= LANES_MAX_C && !stats) {
-    for (; r0 + 4 <= R; r0 += 4) {
+  if (!logProbs && C <= LANES_MAX_C && !stats) { // every row in the lanes, the last group padded
+    for (let r0 = 0; r0 < R; r0 += 4) {
       const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
       total += xent_index_lanes(
         x + o, target + q, weight, loss ? loss + q : 0, grad ? grad + o : 0, scales ? scales + q : 0,
-        C, ignoreIndex, eps, wsum, gscale, zLoss,
+        C, ignoreIndex, eps, wsum, gscale, zLoss, min(4, R - r0),
       );
     }
+    return total;
   }
-  for (; r0 < R; r0 += GROUP) {
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const r = r0 + j;

@@ -276,3 +276,111 @@ describe.each(BACKENDS)('10. extreme temperatures on %s', (backend) => {
   });
 });
 
+// ------------------------------------------------------------------------------------------------------
+// 11 (a-c). A row's results do not depend on its position: every row of C <= 16 takes the lanes,
+// softcap's last vector runs the vector code, the lanes temper (x - max) as the row kernel does
+
+type Case = { label: string; C: number; S?: number; opts: Record<string, unknown>; prob?: boolean };
+
+const CASES: Case[] = [
+  { label: 'plain', C: 16, opts: {} },
+  { label: 'temperature', C: 10, opts: { temperature: 0.7 } },
+  { label: 'softcap', C: 7, opts: { softcap: 4, temperature: 1.3 } },
+  { label: 'zLoss', C: 13, opts: { zLoss: 1e-3 } },
+  { label: 'smoothing', C: 5, opts: { labelSmoothing: 0.1 } },
+  { label: 'weight', C: 3, opts: { weight: 'random' } },
+  { label: 'prob', C: 11, opts: { labelSmoothing: 0.05 }, prob: true },
+  { label: 'K-dim', C: 6, S: 7, opts: { temperature: 1.5, zLoss: 1e-4 } },
+  { label: 'rows', C: 37, opts: { softcap: 10, zLoss: 1e-4 } },
+  { label: 'long rows', C: 1500, opts: { labelSmoothing: 0.1, temperature: 0.9 } },
+  { label: 'long prob rows', C: 1100, opts: {}, prob: true },
+];
+
+function makeCase(rand: () => number, c: Case, N: number) {
+  const S = c.S ?? 1;
+  const shape = S === 1 ? [N, c.C] : [N, c.C, S];
+  const data = randomLogits(rand, N * c.C * S);
+  const opts: Record<string, unknown> = { ...c.opts };
+  if (opts.weight === 'random') opts.weight = Float32Array.from({ length: c.C }, () => 0.25 + rand());
+  const target = c.prob ? { data: randomProbs(rand, N, c.C, S), shape } : randomIndices(rand, N * S, c.C, -100, 0.1);
+  return { input: { data, shape }, target, opts };
+}
+
+/** Every output of the cross-entropy family for one case (f32 arrays, to compare bit by bit). */
+function outputs(k: ReturnType<typeof makeCase>) {
+  const { input, target, opts } = k;
+  const out: Record<string, Float32Array> = {};
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    const l = crossEntropy(input, target, { ...opts, reduction });
+    out[`loss ${reduction}`] = typeof l === 'number' ? Float32Array.of(l) : l;
+  }
+  for (const reduction of ['mean', 'none'] as const) {
+    const r = crossEntropyWithGrad(input, target, { ...opts, reduction });
+    out[`grad ${reduction}`] = r.grad;
+    out[`grad loss ${reduction}`] = typeof r.loss === 'number' ? Float32Array.of(r.loss) : r.loss;
+    if (r.zLoss !== undefined) out[`zLoss ${reduction}`] = Float32Array.of(r.zLoss);
+  }
+  out.logSoftmax = logSoftmax(input, { dim: 1 });
+  out.softmax = softmax(input, { dim: 1 });
+  out.logSumExp = logSumExp(input, { dim: 1 });
+  return out;
+}
+
+describe.each(BACKENDS)("11. a row's results do not depend on its position on %s", (backend) => {
+  useBackend(backend);
+
+  it('temperature in the small-C lanes: the same loss alone and in a batch of 4', () => {
+    const rand = rng(114);
+    const row = randomLogits(rand, 10);
+    const batch = new Float32Array(40);
+    batch.set(randomLogits(rand, 40));
+    batch.set(row, 20);
+    const opts = { temperature: 0.37, reduction: 'none' as const };
+    const alone = crossEntropy({ data: row, shape: [1, 10] }, [3], opts) as Float32Array;
+    const inBatch = crossEntropy({ data: batch, shape: [4, 10] }, [0, 1, 3, 2], opts) as Float32Array;
+    expect(inBatch[2]).toBe(alone[0]); // before: 2.2116067 in the batch, 2.2117343 alone (wasm)
+    const want = crossEntropy64(Array.from(row, (v) => v / 0.37), [1, 10], [3], true, { reduction: 'none' }) as number[];
+    expectClose(alone, want, TOL.loss, 'vs float64');
+  });
+
+  it('loss, gradient and the softmax family at every position of batches of 1 to 9 rows', () => {
+    const rand = rng(115);
+    const Cs = [1, 2, 3, 5, 10, 16, 17, 40, 1500];
+    for (const c of [...CASES.filter((k) => !k.S), ...Cs.map((C) => ({ label: `C=${C}`, C, opts: { temperature: 0.8, softcap: 3 } }))]) {
+      const C = c.C;
+      const row = randomLogits(rand, C);
+      const rowTarget = c.prob ? randomProbs(rand, 1, C, 1) : Int32Array.of(Math.floor(rand() * C));
+      const opts: Record<string, unknown> = { ...c.opts, reduction: 'none' };
+      if (opts.weight === 'random') opts.weight = Float32Array.from({ length: C }, () => 0.25 + rand());
+      const run = (x: Float32Array, t: Int32Array | Float32Array, N: number) => {
+        const input = { data: x, shape: [N, C] };
+        const target = c.prob ? { data: t as Float32Array, shape: [N, C] } : t;
+        const r = crossEntropyWithGrad(input, target, opts);
+        return { loss: r.loss as Float32Array, grad: r.grad, lsm: logSoftmax(input), sm: softmax(input), lse: logSumExp(input) };
+      };
+      const alone = run(row, rowTarget, 1);
+      for (let N = 1; N <= 9; N++) {
+        for (let p = 0; p < N; p++) {
+          const x = randomLogits(rand, N * C);
+          x.set(row, p * C);
+          let t: Int32Array | Float32Array;
+          if (c.prob) {
+            t = randomProbs(rand, N, C, 1);
+            t.set(rowTarget, p * C);
+          } else {
+            t = randomIndices(rand, N, C);
+            t[p] = rowTarget[0];
+          }
+          const got = run(x, t, N);
+          const at = `${c.label} N=${N} p=${p}`;
+          expectSameBits(got.loss.subarray(p, p + 1), alone.loss, `${at} loss`);
+          expectSameBits(got.grad.subarray(p * C, (p + 1) * C), alone.grad, `${at} grad`);
+          expectSameBits(got.lsm.subarray(p * C, (p + 1) * C), alone.lsm, `${at} logSoftmax`);
+          expectSameBits(got.sm.subarray(p * C, (p + 1) * C), alone.sm, `${at} softmax`);
+          expectSameBits(got.lse.subarray(p, p + 1), alone.lse, `${at} logSumExp`);
+        }
+      }
+    }
+  });
+});
+
