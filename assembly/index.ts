@@ -2,7 +2,7 @@
 // The TypeScript side (src/backend/wasm.ts) owns the memory layout and must match these signatures.
 
 /** Bumped whenever an export's signature or meaning changes; checked by the loader. */
-export const ABI_VERSION: i32 = 7;
+export const ABI_VERSION: i32 = 8;
 
 /** First free byte after the module's static data: the caller's arena starts here. */
 export function heap_base(): usize {

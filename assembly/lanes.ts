@@ -102,12 +102,12 @@ const ACC: usize = memory.data(32, 16);
 /**
  * Cross-entropy with class-index targets for n (1..4) rows of C <= LANES_MAX_C classes at x (the same
  * contract as xent_index_rows, for rows r0..r0+n-1, logits not log-probabilities). With grad, the rows'
- * gradients are written to grad (which may be x). Returns the f64 sum of the n losses.
+ * gradients are written to grad (which may be x). The losses are added to loss_total (group.ts).
  */
 export function xent_index_lanes(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32, n: i32,
-): f64 {
+): void {
   const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
   const ecw: f32 = eps > 0 ? ec * wsum : 0; // no unused class's weight without smoothing (as xent.ts)
   const rowBytes = <usize>C << 2;
@@ -140,7 +140,7 @@ export function xent_index_lanes(
       bv = set_lane(bv, j, scale * ec * inv_t);
     }
   }
-  const total = finish(n, loss);
+  finish(n, loss);
   if (grad) {
     for (let c = 0; c < C; c++) {
       const t = T + (<usize>c << 4);
@@ -167,7 +167,6 @@ export function xent_index_lanes(
       store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
     }
   }
-  return total;
 }
 
 /** logsumexp of n (1..4) rows of C <= LANES_MAX_C floats at x, into out[0..n-1] (PyTorch's rules: see

@@ -384,3 +384,80 @@ describe.each(BACKENDS)("11. a row's results do not depend on its position on %s
   });
 });
 
+// ------------------------------------------------------------------------------------------------------
+// 11 (d). Results do not depend on chunking: the running f64 totals go into each kernel call
+
+/** The backend's float64 sums, before the f32 reduction hides their last bits: the loss, the z-loss part. */
+function f64Totals(k: ReturnType<typeof makeCase>): number[] {
+  const j = job(resolveProblem(k.input, k.target, { ...k.opts, reduction: 'sum' }, CE_KEYS), false, {});
+  return [kernels().xent(j), j.zTotal ?? 0];
+}
+
+function bceTotal(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array): number {
+  const L = shape[shape.length - 1];
+  return kernels().bce({ x, y, R: x.length / L, L, weight: w, wMode: 1, posWeight: pw, loss: null, grad: null, scales: null, gscale: 1 });
+}
+
+function bceOutputs(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array) {
+  const out: Record<string, Float32Array> = {};
+  const xs = { data: x, shape }, ys = { data: y, shape };
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    for (const [name, o] of [['plain', {}], ['weighted', { weight: w, posWeight: pw }]] as const) {
+      const l = binaryCrossEntropyWithLogits(xs, ys, { ...o, reduction });
+      out[`bce ${name} ${reduction}`] = typeof l === 'number' ? Float32Array.of(l) : l;
+      out[`bce grad ${name} ${reduction}`] = binaryCrossEntropyWithLogitsWithGrad(xs, ys, { ...o, reduction }).grad;
+    }
+  }
+  return out;
+}
+
+describe('11. results do not depend on chunking (wasm)', () => {
+  useBackend('wasm');
+  afterEach(() => setWasmMemoryLimit(DEFAULT_LIMIT));
+
+  it('C = 16, N = 3014: the same losses at 256 MiB and at 69632 bytes', () => {
+    const rand = rng(111);
+    const x = { data: randomLogits(rand, 3014 * 16), shape: [3014, 16] };
+    const t = randomIndices(rand, 3014, 16);
+    const whole = crossEntropy(x, t, { reduction: 'none' }) as Float32Array;
+    setWasmMemoryLimit(69632);
+    expectSameBits(crossEntropy(x, t, { reduction: 'none' }) as Float32Array, whole, 'losses'); // before: 10 differ
+  });
+
+  it('every output is bit-identical under random memory limits', () => {
+    const rand = rng(112);
+    for (const c of CASES) {
+      const perRow = c.C * (c.S ?? 1);
+      const N = 1 + Math.floor(rand() * Math.max(8, 300000 / perRow));
+      const k = makeCase(rand, c, N);
+      const whole = outputs(k), totals = f64Totals(k);
+      for (let i = 0; i < 3; i++) {
+        const limit = 65536 + Math.floor(rand() * (i === 0 ? 2 ** 16 : 2 ** 19));
+        setWasmMemoryLimit(limit);
+        const got = outputs(k);
+        for (const key of Object.keys(whole)) expectSameBits(got[key], whole[key], `${c.label} N=${N} limit=${limit} ${key}`);
+        // before: each chunk's sum (of groups of 4 rows) was added to the total
+        expect(f64Totals(k), `${c.label} N=${N} limit=${limit} f64 totals`).toEqual(totals);
+      }
+      setWasmMemoryLimit(DEFAULT_LIMIT);
+    }
+  });
+
+  it('BCE outputs are bit-identical under random memory limits', () => {
+    const rand = rng(113);
+    for (const shape of [[200003], [1000, 301], [77, 3, 1025], [40000, 3]]) {
+      const n = shape.reduce((a, b) => a * b, 1), L = shape[shape.length - 1];
+      const x = uniform(rand, n, -5, 5), y = uniform(rand, n, 0, 1);
+      const w = uniform(rand, L, 0, 2), pw = uniform(rand, L, 0.5, 3);
+      const whole = bceOutputs(x, y, shape, w, pw), total = bceTotal(x, y, shape, w, pw);
+      for (let i = 0; i < 3; i++) {
+        const limit = 65536 + Math.floor(rand() * (i === 0 ? 2 ** 16 : 2 ** 19));
+        setWasmMemoryLimit(limit);
+        const got = bceOutputs(x, y, shape, w, pw);
+        for (const key of Object.keys(whole)) expectSameBits(got[key], whole[key], `${shape} limit=${limit} ${key}`);
+        expect(bceTotal(x, y, shape, w, pw), `${shape} limit=${limit} f64 total`).toBe(total);
+      }
+      setWasmMemoryLimit(DEFAULT_LIMIT);
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { IGNORED } from '../problem.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -19,12 +19,12 @@ interface Exports {
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
     ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
-    lseOut: number, entOut: number,
+    lseOut: number, entOut: number, total: number, zTotal: number,
   ): number;
   xent_prob_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
-    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number,
+    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number, total: number, zTotal: number,
   ): number;
   zloss_sum(): number;
   half_to_f32(src: number, dst: number, n: number, kind: number): void;
@@ -226,14 +226,15 @@ export class WasmKernels implements Kernels {
       // soft-capping (with the temperature folded in) makes the capped copy the kernel's input
       const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
       const kT = softcap ? 1 : invT;
-      total += index
+      // the running totals go into each call, which adds its rows in order: the sums do not depend on the chunks
+      total = index
         ? this.ex.xent_index_f32(
           kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss,
-          stats ? ec : 0, stats ? hp : 0,
+          stats ? ec : 0, stats ? hp : 0, total, zTotal,
         )
-        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss);
+        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss, total, zTotal);
       if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
-      zTotal += this.ex.zloss_sum();
+      zTotal = this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp >> 2, (lp >> 2) + r * S), n0 * S);
       if (stats) {
         stats.lse.set(f32.subarray(ec >> 2, (ec >> 2) + r * S), n0 * S);
