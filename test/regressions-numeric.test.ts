@@ -121,7 +121,7 @@ describe.each(BACKENDS)('7. accuracy beyond 2^20 classes on %s', (backend) => {
   useBackend(backend);
 
   it('logSumExp, softmax and crossEntropy of one 2^24-class row', () => {
-    const C = 2 ** 24, rand = rng(71);
+    const C = backend === 'wasm' ? 2 ** 24 : 2 ** 22, rand = rng(71); // the float64 js backend: less
     // uniform[-8, 8) shifted by -22: logsumexp is near 0, so its f32 rounding does not hide the sum's error
     const x = uniform(rand, C, -30, -14);
     let m = -Infinity;
