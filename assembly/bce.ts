@@ -3,7 +3,7 @@
 //   dl/dx = w * ((1 - y) - lw * sigmoid(-x))
 // The stable form: no exp of a positive number, log1p computed without losing e^-|x| to rounding.
 import { expneg_f32x4, log_f32x4, hsum_f32x4 } from "./vmath";
-import { load_part, store_part } from "./blocks";
+import { first_lanes, store_part } from "./blocks";
 
 /** log(1 + e) for e in [0, 1], accurate when e is tiny: log(u) * e / (u - 1) with u = 1 + e rounded
  *  (Goldberg's correction), and e itself where u rounds to 1. */
@@ -15,38 +15,59 @@ import { load_part, store_part } from "./blocks";
   return v128.bitselect(e, r, f32x4.eq(d, f32x4.splat(0)));
 }
 
+/** Elements per f32x4 partial sum: the losses are summed in f32 lanes within each block of BCE_BLOCK elements,
+ *  counted from the input's first element, and the block sums in f64. The total then depends neither on the
+ *  shape nor on the chunking (chunks start at multiples of BCE_BLOCK), and its error not on the length. */
+export const BCE_BLOCK: i32 = 1024;
+
+/** The loss of each lane: w ((1 - y) x + lw softplus(-x)); e = e^-|x|. */
+// @ts-ignore: decorator
+@inline function bce_loss(xv: v128, yv: v128, wv: v128, lw: v128, e: v128): v128 {
+  const one = f32x4.splat(1);
+  const sp = f32x4.add(log1p_small(e), f32x4.max(f32x4.neg(xv), f32x4.splat(0))); // softplus(-x)
+  return f32x4.mul(wv, f32x4.add(f32x4.mul(f32x4.sub(one, yv), xv), f32x4.mul(lw, sp)));
+}
+
+/** The gradient of each lane, times s: s w ((1 - y) - lw sigmoid(-x)). */
+// @ts-ignore: decorator
+@inline function bce_grad(xv: v128, yv: v128, wv: v128, lw: v128, e: v128, s: v128): v128 {
+  const one = f32x4.splat(1);
+  // sigmoid(-x) = e / (1 + e) for x >= 0, 1 / (1 + e) for x < 0
+  const sig = f32x4.div(v128.bitselect(e, one, f32x4.ge(xv, f32x4.splat(0))), f32x4.add(one, e));
+  return f32x4.mul(f32x4.mul(s, wv), f32x4.sub(f32x4.sub(one, yv), f32x4.mul(lw, sig)));
+}
+
 /**
- * Over R rows of L floats: x logits, y targets; w: weights (0 none, wMode 1: L of them, one per last-axis
- * position; 2: one per element); pw: pos_weight (L of them) or 0; loss: per-element losses or 0; grad:
- * gradients (may be x) or 0, times scales[i] (if not 0) or gscale. Returns the f64 sum of the losses.
- * Reads whole vectors: every array needs 12 readable bytes past its end.
+ * Over n elements (a chunk starting at a multiple of BCE_BLOCK): x logits, y targets; w: weights (0 none,
+ * wMode 1: one per last-axis position; 2: one per element); pw: pos_weight (one per last-axis position) or 0;
+ * loss: per-element losses or 0; grad: gradients (may be x) or 0, times scales[i] (if not 0) or gscale.
+ * Element i sits at last-axis position j = (j0 + i) % L, and w (mode 1) and pw are read at j..j+3: they
+ * hold L + 3 values, w[k % L] for k < L + 3 (or, when n < L, a window of n + 3 values with j0 = 0).
+ * Returns total plus the chunk's losses, added one block at a time. Reads whole vectors: every array needs
+ * 12 readable bytes past its end.
  */
 export function bce_logits_f32(
   x: usize, y: usize, w: usize, pw: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, L: i32, wMode: i32, gscale: f32,
+  n: i32, L: i32, j0: i32, wMode: i32, gscale: f32, total: f64,
 ): f64 {
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
-  let total: f64 = 0;
-  for (let r = 0; r < R; r++) {
+  const one = f32x4.splat(1), zero = f32x4.splat(0), gs = f32x4.splat(gscale);
+  let j = j0;
+  for (let b = 0; b < n; b += BCE_BLOCK) {
     let acc = zero;
-    const row = <usize>r * L << 2;
-    for (let j = 0; j < L; j += 4) {
-      const k = min(4, L - j);
-      const o = row + (<usize>j << 2), oj = <usize>j << 2;
-      const xv = load_part(x + o, k, 0), yv = load_part(y + o, k, 0);
+    const end = min(b + BCE_BLOCK, n);
+    for (let i = b; i < end; i += 4) {
+      const k = min(4, n - i); // 4 but in the input's last, partial vector, whose extra lanes are not used
+      const o = <usize>i << 2, oj = <usize>j << 2;
+      const xv = v128.load(x + o), yv = v128.load(y + o);
       const e = expneg_f32x4(f32x4.neg(f32x4.abs(xv))); // e^-|x| in (0, 1]
-      const sp = f32x4.add(log1p_small(e), f32x4.max(f32x4.neg(xv), zero)); // softplus(-x)
-      const lw = pw ? f32x4.add(f32x4.mul(f32x4.sub(load_part(pw + oj, k, 1), one), yv), one) : one;
-      const wv = wMode == 0 ? one : load_part(w + (wMode == 1 ? oj : o), k, 0);
-      const l = f32x4.mul(wv, f32x4.add(f32x4.mul(f32x4.sub(one, yv), xv), f32x4.mul(lw, sp)));
-      acc = f32x4.add(acc, v128.bitselect(l, zero, i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(k))));
+      const lw = pw ? f32x4.add(f32x4.mul(f32x4.sub(v128.load(pw + oj), one), yv), one) : one;
+      const wv = wMode == 0 ? one : v128.load(w + (wMode == 1 ? oj : o));
+      const l = bce_loss(xv, yv, wv, lw, e);
+      acc = f32x4.add(acc, k == 4 ? l : v128.bitselect(l, zero, first_lanes(k)));
       if (loss) store_part(loss + o, l, k);
-      if (grad) {
-        // sigmoid(-x) = e / (1 + e) for x >= 0, 1 / (1 + e) for x < 0
-        const sig = f32x4.div(v128.bitselect(e, one, f32x4.ge(xv, zero)), f32x4.add(one, e));
-        const s = scales ? load_part(scales + o, k, 0) : f32x4.splat(gscale);
-        store_part(grad + o, f32x4.mul(f32x4.mul(s, wv), f32x4.sub(f32x4.sub(one, yv), f32x4.mul(lw, sig))), k);
-      }
+      if (grad) store_part(grad + o, bce_grad(xv, yv, wv, lw, e, scales ? v128.load(scales + o) : gs), k);
+      j += 4;
+      while (j >= L) j -= L;
     }
     total += hsum_f32x4(acc);
   }

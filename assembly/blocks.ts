@@ -3,7 +3,9 @@
 // A row of C logits is walked one block of at most BLOCK floats at a time: a max pass over the block
 // (streaming, the only read that reaches past the caches), then an exp pass over the same block while it
 // is still in L1. Each block leaves a record: its max bm and sum(exp(x - bm)), plus the weighted sums the
-// loss needs. combine() then folds the records with the row max M:
+// loss needs, summed in f32 lanes over at most BLOCK floats (longer blocks, when C > MAX_BLOCKS * BLOCK,
+// add such spans in f64), so the error does not grow with C. combine() then folds the records with the
+// row max M:
 //   se = sum_b s_b * exp(bm_b - M),   d = sum_b d_b + (bm_b - M) * q_b
 // which is exact algebra, so the row is read once whatever C is. (Streaming exp over DRAM in one loop
 // runs at a third of this speed on our machines: the exp work hides the loads from the prefetcher.)
@@ -18,8 +20,10 @@ const BLOCK: i32 = 1024;
 /** 1 / temperature: exponentials are taken of (x - max) * inv_t. Every exported kernel sets it. */
 export let inv_t: f32 = 1;
 
+/** Sets inv_t; a temperature so large that 1 / T rounds to 0 in f32 gets the least subnormal instead,
+ *  which keeps a -inf logit -inf (-inf * 0 would be NaN) and changes no finite product that matters. */
 export function set_inv_t(v: f32): void {
-  inv_t = v;
+  inv_t = max(v, reinterpret<f32>(1));
 }
 const MAX_BLOCKS: i32 = 1024;
 /** Per-block records, 4 f32 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
@@ -99,58 +103,95 @@ export const enum Sums {
   return inv_t == 1 ? blocks_of(p, C, e, sums, w, t, a, b, false) : blocks_of(p, C, e, sums, w, t, a, b, true);
 }
 
+/** v with -inf raised to -FLT_MAX (NaN kept): the entropy's e (x - M) is then 0 where x = -inf (e = 0),
+ *  not 0 * -inf = NaN. */
+// @ts-ignore: decorator
+@inline function above_ninf(v: v128): v128 {
+  return f32x4.pmax(v, f32x4.splat(-F32.MAX_VALUE));
+}
+
 /** (x - shift), times inv_t when tempered. */
 // @ts-ignore: decorator
 @inline function tempered(d: v128, tv: v128, on: bool): v128 {
   return on ? f32x4.mul(d, tv) : d;
 }
 
+/**
+ * The exp pass over the n <= BLOCK floats of the row from float i, shifted by `shift`: their sums s, d, q
+ * (f32 lanes) into the record at r (from byte 4).
+ */
+// @ts-ignore: decorator
+@inline function span_sums(
+  p: usize, i: i32, n: i32, r: usize, e: usize, sums: Sums, w: usize, t: usize, av: v128, bv: v128, shift: f32, tv: v128, temper: bool,
+): void {
+  const zero = f32x4.splat(0), sv = f32x4.splat(shift);
+  let s = zero, d = zero, q = zero;
+  const end = i + n;
+  for (const full = i + (n & ~3); i < full; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(p + o);
+    const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
+    s = f32x4.add(s, ex);
+    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
+    else if (sums != Sums.NONE) {
+      const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
+      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
+      q = f32x4.add(q, c);
+    }
+    if (e) v128.store(e + o, ex);
+  }
+  if (i < end) {
+    // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
+    // the shift pads x - shift (0), 0 pads w, t
+    const k = end - i;
+    const o = <usize>i << 2;
+    const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(k)));
+    s = f32x4.add(s, ex);
+    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
+    else if (sums != Sums.NONE) {
+      const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
+      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
+      q = f32x4.add(q, c);
+    }
+    if (e) store_part(e + o, ex, k);
+  }
+  store<f32>(r, hsum_f32x4(s), 4);
+  if (sums != Sums.NONE) {
+    store<f32>(r, hsum_f32x4(d), 8);
+    store<f32>(r, hsum_f32x4(q), 12);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, temper: bool): i32 {
   const blk = block_len(C);
-  const av = f32x4.splat(a), bv = f32x4.splat(b), zero = f32x4.splat(0), tv = f32x4.splat(inv_t);
+  const av = f32x4.splat(a), bv = f32x4.splat(b), tv = f32x4.splat(inv_t);
   let nb = 0;
   for (let j = 0; j < C; j += blk, nb++) {
     const n = min(blk, C - j);
     const bm = block_max(p + (<usize>j << 2), n);
     // a block of only -inf (and NaN) has no finite max: shift by 0, so -inf gives 0 and NaN stays NaN
     const shift: f32 = bm == -Infinity ? 0 : bm;
-    const sv = f32x4.splat(shift);
-    let s = zero, d = zero, q = zero;
-    let i = j;
-    for (const full = j + (n & ~3); i < full; i += 4) {
-      const o = <usize>i << 2;
-      const x = v128.load(p + o);
-      const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
-      s = f32x4.add(s, ex);
-      if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(x, sv)));
-      else if (sums != Sums.NONE) {
-        const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
-        d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
-        q = f32x4.add(q, c);
-      }
-      if (e) v128.store(e + o, ex);
-    }
-    if (i < j + n) {
-      // the row's last, partial vector: -inf pads the exp (0), the shift pads x - shift (0), 0 pads w, t
-      const k = j + n - i;
-      const o = <usize>i << 2;
-      const ex = expneg_f32x4(tempered(f32x4.sub(load_part(p + o, k, -Infinity), sv), tv, temper));
-      s = f32x4.add(s, ex);
-      if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, f32x4.sub(load_part(p + o, k, shift), sv)));
-      else if (sums != Sums.NONE) {
-        const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
-        d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
-        q = f32x4.add(q, c);
-      }
-      if (e) store_part(e + o, ex, k);
-    }
     const r = REC + (<usize>nb << 4);
     store<f32>(r, bm);
-    store<f32>(r, hsum_f32x4(s), 4);
-    if (sums != Sums.NONE) {
-      store<f32>(r, hsum_f32x4(d), 8);
-      store<f32>(r, hsum_f32x4(q), 12);
+    // spans of at most BLOCK floats; a longer block (C > MAX_BLOCKS * BLOCK) adds them in f64, rounded once
+    let s: f64 = 0, d: f64 = 0, q: f64 = 0;
+    for (let u = 0; u < n; u += BLOCK) {
+      span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper);
+      if (n > BLOCK) {
+        s += load<f32>(r, 4);
+        if (sums != Sums.NONE) {
+          d += load<f32>(r, 8);
+          q += load<f32>(r, 12);
+        }
+      }
+    }
+    if (n > BLOCK) {
+      store<f32>(r, <f32>s, 4);
+      if (sums != Sums.NONE) {
+        store<f32>(r, <f32>d, 8);
+        store<f32>(r, <f32>q, 12);
+      }
     }
   }
   return nb;
@@ -186,8 +227,10 @@ export let row_q: f64 = 0;
     const r = REC + (<usize>b << 4);
     const bm = load<f32>(r);
     const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
-    se += <f64>(load<f32>(r, 4) * f);
-    if (sums == Sums.ENTROPY) d += <f64>f * (<f64>load<f32>(r, 8) + (<f64>bm - M) * load<f32>(r, 4));
+    const sb = load<f32>(r, 4);
+    se += <f64>(sb * f);
+    // a block of only -inf (sb = 0) adds nothing: (bm - M) * sb would be -inf * 0
+    if (sums == Sums.ENTROPY) { if (sb != 0) d += <f64>f * (<f64>load<f32>(r, 8) + (<f64>bm - M) * sb); }
     else if (sums != Sums.NONE) {
       const qb = <f64>load<f32>(r, 12);
       d += <f64>load<f32>(r, 8) + (<f64>bm - M) * qb;

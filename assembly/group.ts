@@ -1,6 +1,7 @@
 // Rows are finished four at a time: each row leaves its loss as A + B * log(se) (A, B in f64, se the
 // row's sum of exponentials) and one f32x4 log then serves the four rows. A log costs about as much as
-// the whole rest of a 10-class row, so this matters for small C.
+// the whole rest of a 10-class row, so this matters for small C. finish() adds each row's loss to the
+// running total in row order, so the f64 total does not depend on how the rows were chunked or grouped.
 import { log_f32x4 } from "./vmath";
 
 export const GROUP: i32 = 4;
@@ -8,6 +9,14 @@ const SE: usize = memory.data(16, 16); // f32 x 4
 const LOGS: usize = memory.data(16, 16); // f32 x 4
 const A: usize = memory.data(32, 16); // f64 x 4
 const B: usize = memory.data(32, 16); // f64 x 4
+
+/** The running f64 total of the losses: set by start_total() at a kernel call's start, then grown by
+ *  finish() one row at a time. */
+export let loss_total: f64 = 0;
+
+export function start_total(t: f64): void {
+  loss_total = t;
+}
 
 /** Row j of the group leaves l = a + b * log(se). Rows with no log term pass b = 0, se = 1. */
 // @ts-ignore: decorator
@@ -34,12 +43,12 @@ const B: usize = memory.data(32, 16); // f64 x 4
   return load<f32>(LOGS + (<usize>j << 2));
 }
 
-/** Finishes the n rows of a group: writes each value a + b * log(se) to out (if out != 0, f32) and
- *  returns their f64 sum. A row with b = 0 is a exactly (its log is not used: no 0 * inf). */
+/** Finishes the n rows of a group: writes each value a + b * log(se) to out (if out != 0, f32) and adds
+ *  it to loss_total. A row with b = 0 is a exactly (its log is not used: no 0 * inf). */
 // @ts-ignore: decorator
-@inline export function finish(n: i32, out: usize): f64 {
+@inline export function finish(n: i32, out: usize): void {
   take_logs();
-  let total: f64 = 0;
+  let total = loss_total;
   for (let j = 0; j < n; j++) {
     const b = load<f64>(B + (<usize>j << 3));
     let l = load<f64>(A + (<usize>j << 3));
@@ -47,5 +56,5 @@ const B: usize = memory.data(32, 16); // f64 x 4
     if (out) store<f32>(out + (<usize>j << 2), <f32>l);
     total += l;
   }
-  return total;
+  loss_total = total;
 }

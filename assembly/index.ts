@@ -2,7 +2,7 @@
 // The TypeScript side (src/backend/wasm.ts) owns the memory layout and must match these signatures.
 
 /** Bumped whenever an export's signature or meaning changes; checked by the loader. */
-export const ABI_VERSION: i32 = 6;
+export const ABI_VERSION: i32 = 8;
 
 /** First free byte after the module's static data: the caller's arena starts here. */
 export function heap_base(): usize {
@@ -14,4 +14,4 @@ export { xent_index_f32, xent_prob_f32 } from "./xent";
 export { zloss_sum } from "./zloss";
 export { half_to_f32 } from "./layout";
 export { softcap_f32, softcap_grad_f32 } from "./softcap";
-export { bce_logits_f32 } from "./bce";
+export { bce_logits_f32, BCE_BLOCK } from "./bce";

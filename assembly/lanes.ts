@@ -3,7 +3,9 @@
 // With ten classes a row is two and a half vectors, and the per-row steps of the row kernels (masked
 // tail, horizontal max and sum, block records) cost more than its exponentials. Here a group of four
 // rows is transposed into C vectors (class c of the four rows), so the max, the exponentials and the
-// sums are plain vertical f32x4 operations with no masks and no horizontal steps.
+// sums are plain vertical f32x4 operations with no masks and no horizontal steps. Every row of such a
+// batch goes through them, the last group's missing rows padded with zeros: a row's lane computes the
+// same whatever the other lanes hold, so its results do not depend on its position or the chunking.
 import { expneg_f32x4, log_f32x4 } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
@@ -16,11 +18,22 @@ export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more th
 const T: usize = memory.data(LANES_MAX_C << 4, 16);
 /** Per-lane scratch for building vectors from scalars. */
 const LANE: usize = memory.data(16, 16);
+/** exp_pass's sums: s, then d. */
+const ACC: usize = memory.data(32, 16);
 
-/** T[c] = (row0[c], row1[c], row2[c], row3[c]) for the four rows of C floats starting at p. */
+/** T[c] = (row0[c], row1[c], row2[c], row3[c]) for the n (1..4) rows of C floats starting at p; the lanes
+ *  of missing rows hold 0. */
 // @ts-ignore: decorator
-@inline function transpose_in(p: usize, C: i32): void {
+@inline function transpose_in(p: usize, C: i32, n: i32): void {
   const s = <usize>C << 2;
+  if (n < 4) {
+    for (let c = 0; c < C; c++) {
+      v128.store(LANE, f32x4.splat(0));
+      for (let j = 0; j < n; j++) store<f32>(LANE + (<usize>j << 2), load<f32>(p + <usize>j * s + (<usize>c << 2)));
+      v128.store(T + (<usize>c << 4), v128.load(LANE));
+    }
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const q = p + (<usize>c << 2);
     let v = f32x4.splat(load<f32>(q));
@@ -31,10 +44,17 @@ const LANE: usize = memory.data(16, 16);
   }
 }
 
-/** The inverse of transpose_in, into the four rows at g. */
+/** The inverse of transpose_in, into the n rows at g. */
 // @ts-ignore: decorator
-@inline function transpose_out(g: usize, C: i32): void {
+@inline function transpose_out(g: usize, C: i32, n: i32): void {
   const s = <usize>C << 2;
+  if (n < 4) {
+    for (let c = 0; c < C; c++) {
+      v128.store(LANE, v128.load(T + (<usize>c << 4)));
+      for (let j = 0; j < n; j++) store<f32>(g + <usize>j * s + (<usize>c << 2), load<f32>(LANE + (<usize>j << 2)));
+    }
+    return;
+  }
   for (let c = 0; c < C; c++) {
     const v = v128.load(T + (<usize>c << 4));
     const q = g + (<usize>c << 2);
@@ -60,35 +80,47 @@ const LANE: usize = memory.data(16, 16);
 }
 
 /**
- * Cross-entropy with class-index targets for four rows of C <= LANES_MAX_C classes at x (the same
- * contract as xent_index_rows, for rows r0..r0+3, logits not log-probabilities). With grad, the rows'
- * gradients are written to grad (which may be x). Returns the f64 sum of the four losses.
+ * The exponentials exp((x - m) inv_t) of T's C vectors (kept in T when `keep`), with shift sv: their sum s,
+ * and with eps > 0 d = sum w (x - m), into ACC. As the row kernel: the shift first, then the temperature.
  */
-export function xent_index_lanes(
-  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32,
-): f64 {
-  const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
-  const rowBytes = <usize>C << 2;
-  transpose_in(x, C);
-  if (inv_t != 1) { // temper the transposed copy once: below, T, m and d are in tempered units
-    const tv = f32x4.splat(inv_t);
-    for (let c = 0; c < C; c++) v128.store(T + (<usize>c << 4), f32x4.mul(v128.load(T + (<usize>c << 4)), tv));
-  }
-  const m = lanes_max(C), sv = lanes_shift(m);
+// @ts-ignore: decorator
+@inline function exp_pass(C: i32, weight: usize, eps: f32, keep: bool, sv: v128, temper: bool): void {
+  const tv = f32x4.splat(inv_t);
   let s = f32x4.splat(0), d = s;
   for (let c = 0; c < C; c++) {
     const t = T + (<usize>c << 4);
-    const v = v128.load(t);
-    const e = expneg_f32x4(f32x4.sub(v, sv));
+    const v = f32x4.sub(v128.load(t), sv);
+    const e = expneg_f32x4(temper ? f32x4.mul(v, tv) : v);
     s = f32x4.add(s, e);
-    if (eps > 0) d = f32x4.add(d, f32x4.mul(f32x4.splat(load<f32>(weight + (<usize>c << 2))), f32x4.sub(v, sv)));
-    if (grad) v128.store(t, e);
+    if (eps > 0) d = f32x4.add(d, f32x4.mul(f32x4.splat(load<f32>(weight + (<usize>c << 2))), v));
+    if (keep) v128.store(t, e);
   }
+  v128.store(ACC, s);
+  v128.store(ACC, d, 16);
+}
+
+/**
+ * Cross-entropy with class-index targets for n (1..4) rows of C <= LANES_MAX_C classes at x (the same
+ * contract as xent_index_rows, for rows r0..r0+n-1, logits not log-probabilities). With grad, the rows'
+ * gradients are written to grad (which may be x). The losses are added to loss_total (group.ts).
+ */
+export function xent_index_lanes(
+  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
+  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32, n: i32,
+): void {
+  const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
+  const ecw: f32 = eps > 0 ? ec * wsum : 0; // no unused class's weight without smoothing (as xent.ts)
+  const rowBytes = <usize>C << 2;
+  transpose_in(x, C, n);
+  const m = lanes_max(C), sv = lanes_shift(m);
+  // two copies of the pass, so that the common untempered case pays no multiply
+  if (inv_t != 1) exp_pass(C, weight, eps, grad != 0, sv, true);
+  else exp_pass(C, weight, eps, grad != 0, sv, false);
+  const s = v128.load(ACC), d = v128.load(ACC, 16);
   // per lane: the loss as a + b log(se) (group.ts), and the gradient's two coefficients
   let kv = f32x4.splat(0), bv = kv;
   const logs = z_on() ? log_f32x4(s) : kv; // the z-loss needs the logs now: one log for four rows
-  for (let j = 0; j < 4; j++) {
+  for (let j = 0; j < n; j++) {
     const t = load<i32>(target + (<usize>j << 2));
     if (t == ignoreIndex) {
       leave(j, 0, 0, 1);
@@ -98,17 +130,17 @@ export function xent_index_lanes(
     const xt = load<f32>(x + <usize>j * rowBytes + (<usize>t << 2));
     const M = lane_of(m, j), se = lane_of(s, j);
     const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
-    // as in xent_index_rows, in tempered units (M and d already are)
-    let a = -<f64>hot * wt * (<f64>xt * inv_t - M);
-    if (eps > 0) a -= <f64>ec * lane_of(d, j);
-    const zk = z_on() ? z_term(j, <f64>M, <f64>lane_of(logs, j), se, scale) : 0;
+    // as in xent_index_rows
+    let a = -<f64>hot * wt * (<f64>xt - M) * inv_t;
+    if (eps > 0) a -= <f64>ec * lane_of(d, j) * inv_t;
+    const zk = z_on() ? z_term(j, <f64>M * inv_t, <f64>lane_of(logs, j), se, scale) : 0;
     leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
     if (grad) {
-      kv = set_lane(kv, j, (scale * (hot * wt + ec * wsum) / se + zk) * inv_t);
+      kv = set_lane(kv, j, (scale * (hot * wt + ecw) / se + zk) * inv_t);
       bv = set_lane(bv, j, scale * ec * inv_t);
     }
   }
-  const total = finish(4, loss);
+  finish(n, loss);
   if (grad) {
     for (let c = 0; c < C; c++) {
       const t = T + (<usize>c << 4);
@@ -118,11 +150,11 @@ export function xent_index_lanes(
     }
     // ignored rows: their finiteness, before transpose_out overwrites x when grad == x
     let nonFinite = 0;
-    for (let j = 0; j < 4; j++) {
+    for (let j = 0; j < n; j++) {
       if (load<i32>(target + (<usize>j << 2)) == ignoreIndex && !isFinite(row_max(x + <usize>j * rowBytes, C))) nonFinite |= 1 << j;
     }
-    transpose_out(grad, C);
-    for (let j = 0; j < 4; j++) {
+    transpose_out(grad, C, n);
+    for (let j = 0; j < n; j++) {
       const t = load<i32>(target + (<usize>j << 2));
       const g = grad + <usize>j * rowBytes;
       if (t == ignoreIndex) {
@@ -135,22 +167,21 @@ export function xent_index_lanes(
       store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
     }
   }
-  return total;
 }
 
-/** logsumexp of four rows of C <= LANES_MAX_C floats at x, into out[0..3] (PyTorch's rules: see
+/** logsumexp of n (1..4) rows of C <= LANES_MAX_C floats at x, into out[0..n-1] (PyTorch's rules: see
  *  softmax.ts). */
-export function lse_lanes(x: usize, out: usize, C: i32): void {
-  transpose_in(x, C);
+export function lse_lanes(x: usize, out: usize, C: i32, n: i32): void {
+  transpose_in(x, C, n);
   const m = lanes_max(C), sv = lanes_shift(m); // no temperature here: the softmax family sets inv_t = 1
   let s = f32x4.splat(0);
   for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_f32x4(f32x4.sub(v128.load(T + (<usize>c << 4)), sv)));
-  for (let j = 0; j < 4; j++) {
+  for (let j = 0; j < n; j++) {
     const M = lane_of(m, j);
     if (isFinite(M)) leave(j, M, 1, lane_of(s, j));
     else leave(j, isNaN(row_max(x + (<usize>j * C << 2), C)) ? NaN : M, 0, 1);
   }
-  finish(4, out);
+  finish(n, out);
 }
 
 /** Lane j of v (j not a constant, so through memory). */

@@ -68,10 +68,15 @@ const BLOCK = 256;
   return <f32>s;
 }
 
-/** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0): the gradient when the input is already
- *  log-probabilities (nllLoss), which has no softmax term. */
+/** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0, and 0 when b is 0 too: an unused class's
+ *  weight must not enter): the gradient when the input is already log-probabilities (nllLoss), which has
+ *  no softmax term. */
 // @ts-ignore: decorator
 @inline export function row_neg_target(out: usize, t: usize, w: usize, C: i32, a: f32, b: f32): void {
+  if (!t && b == 0) {
+    row_fill(out, C, 0);
+    return;
+  }
   for (let i = 0; i < C; i++) {
     const o = <usize>i << 2;
     const tq = t ? a * load<f32>(t + o) + b : b;

@@ -9,9 +9,11 @@ import { LANES_MAX_C, lse_lanes } from "./lanes";
 // row gives NaN; logsumexp treats an infinite max as the answer (+inf or -inf) unless the row holds NaN.
 
 function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
-  let r0 = 0;
-  if (C <= LANES_MAX_C) for (; r0 + 4 <= R; r0 += 4) lse_lanes(x + (<usize>r0 * C << 2), out + (<usize>r0 << 2), C);
-  for (; r0 < R; r0 += GROUP) {
+  if (C <= LANES_MAX_C) { // every row in the lanes, the last group padded
+    for (let r0 = 0; r0 < R; r0 += 4) lse_lanes(x + (<usize>r0 * C << 2), out + (<usize>r0 << 2), C, min(4, R - r0));
+    return;
+  }
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);

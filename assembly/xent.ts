@@ -11,39 +11,43 @@
 // zLoss * lse^2 to each non-ignored position (zloss.ts), its gradient joining the softmax term.
 //
 // Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
-// scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns the f64 sum of the
-// per-position losses (z terms included; zloss_sum() has them alone). lseOut and entOut, when not 0 (and
-// eps = 0), receive each position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
+// scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns `total` plus the
+// per-position losses (z terms included), added in f64 one position at a time in order: a caller passing
+// each chunk's result into the next call gets the same sum whatever the chunking. zloss_sum() has zTotal
+// plus the z terms alone, summed the same way. lseOut and entOut, when not 0 (and eps = 0), receive each
+// position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
 import { start_z, z_on, z_term, z_loss_of } from "./zloss";
 import { log_f32 } from "./vmath";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
-import { GROUP, leave, finish } from "./group";
+import { GROUP, leave, finish, start_total, loss_total } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 
 function xent_index_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, zLoss: f32,
   lseOut: usize, entOut: usize,
-): f64 {
+): void {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
+  // the smoothing's share of the softmax coefficient: without smoothing no unused class's weight enters
+  // (a NaN or inf weight times 0 would be NaN), as in PyTorch
+  const ecw: f32 = eps > 0 ? ec * wsum : 0;
   // per-row logsumexp and entropy (tokenStats), from the same pass: logits, no smoothing, rows path only
   const stats = lseOut != 0 && !logProbs && eps == 0;
-  let total: f64 = 0;
-  let r0 = 0;
-  if (!logProbs && C <= LANES_MAX_C && !stats) {
-    for (; r0 + 4 <= R; r0 += 4) {
+  if (!logProbs && C <= LANES_MAX_C && !stats) { // every row in the lanes, the last group padded
+    for (let r0 = 0; r0 < R; r0 += 4) {
       const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
-      total += xent_index_lanes(
+      xent_index_lanes(
         x + o, target + q, weight, loss ? loss + q : 0, grad ? grad + o : 0, scales ? scales + q : 0,
-        C, ignoreIndex, eps, wsum, gscale, zLoss,
+        C, ignoreIndex, eps, wsum, gscale, zLoss, min(4, R - r0),
       );
     }
+    return;
   }
-  for (; r0 < R; r0 += GROUP) {
+  for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const r = r0 + j;
@@ -84,7 +88,7 @@ function xent_index_rows(
         if (eps > 0) a -= <f64>ec * row_d * inv_t;
         const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
         leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
-        if (g) row_grad(g, g, C, (scale * (hot * wt + ec * wsum) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
+        if (g) row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
       }
       if (g) {
         // the target's own coefficient, added after the row pass
@@ -92,18 +96,16 @@ function xent_index_rows(
         store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
       }
     }
-    total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
+    finish(n, loss ? loss + (<usize>r0 << 2) : 0);
   }
-  return total;
 }
 
 function xent_prob_rows(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32, zLoss: f32,
-): f64 {
+): void {
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
-  let total: f64 = 0;
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
@@ -122,9 +124,8 @@ function xent_prob_rows(
         if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * inv_t, weight, t, scale * hot * inv_t, scale * ec * inv_t);
       }
     }
-    total += finish(n, loss ? loss + (<usize>r0 << 2) : 0);
+    finish(n, loss ? loss + (<usize>r0 << 2) : 0);
   }
-  return total;
 }
 
 /**
@@ -135,27 +136,28 @@ export function xent_index_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
   ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
-  lseOut: usize, entOut: usize,
+  lseOut: usize, entOut: usize, total: f64, zTotal: f64,
 ): f64 {
-  start_z(invT, zLoss);
+  start_z(invT, zLoss, zTotal);
+  start_total(total);
   if (S == 1) {
-    return xent_index_rows(
+    xent_index_rows(
       x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut, entOut,
     );
+    return loss_total;
   }
-  let total: f64 = 0;
   for (let n = 0; n < N; n++) {
     for (let s0 = 0; s0 < S; s0 += B) {
       const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
       gather_rows(x + o, scratch, C, S, b);
-      total += xent_index_rows(
+      xent_index_rows(
         scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
         b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut ? lseOut + q : 0, entOut ? entOut + q : 0,
       );
       if (grad) scatter_rows(scratch, grad + o, C, S, b);
     }
   }
-  return total;
+  return loss_total;
 }
 
 /**
@@ -165,25 +167,26 @@ export function xent_index_f32(
 export function xent_prob_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
-  eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
+  eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32, total: f64, zTotal: f64,
 ): f64 {
-  start_z(invT, zLoss);
+  start_z(invT, zLoss, zTotal);
+  start_total(total);
   if (S == 1) {
-    return xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs, zLoss);
+    xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs, zLoss);
+    return loss_total;
   }
   const tscratch = scratch + (<usize>B * C << 2);
-  let total: f64 = 0;
   for (let n = 0; n < N; n++) {
     for (let s0 = 0; s0 < S; s0 += B) {
       const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
       gather_rows(x + o, scratch, C, S, b);
       gather_rows(target + o, tscratch, C, S, b);
-      total += xent_prob_rows(
+      xent_prob_rows(
         scratch, tscratch, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
         b, C, eps, gscale, logProbs, zLoss,
       );
       if (grad) scatter_rows(scratch, grad + o, C, S, b);
     }
   }
-  return total;
+  return loss_total;
 }

@@ -9,11 +9,12 @@ let zSum: f64 = 0;
 /** The z term of each row of the current group of four (f64). */
 const Z: usize = memory.data(32, 16);
 
-/** Starts a kernel call: its temperature (as 1 / T) and z-loss coefficient (0: off). */
-export function start_z(invT: f32, z: f32): void {
+/** Starts a kernel call: its temperature (as 1 / T), z-loss coefficient (0: off) and the running z total
+ *  the call's z terms are added to, one row at a time in order. */
+export function start_z(invT: f32, z: f32, zTotal: f64): void {
   set_inv_t(invT);
   zLoss = z;
-  zSum = 0;
+  zSum = zTotal;
 }
 
 /** Whether the current call has a z-loss. */
@@ -42,7 +43,8 @@ export function start_z(invT: f32, z: f32): void {
   return load<f64>(Z + (<usize>j << 3));
 }
 
-/** Sum of the z terms of the last cross-entropy call (already included in its losses). */
+/** The running z total after the last cross-entropy call: its zTotal plus its z terms (already included
+ *  in its losses). */
 export function zloss_sum(): f64 {
   return zSum;
 }

@@ -9,7 +9,7 @@ import type { Logits, Target } from './types.ts';
 export interface TokenLogProbsOptions {
   /** Targets equal to this are not scored (default -100). */
   ignoreIndex?: number;
-  /** Divide the logits by this first (> 0, default 1). */
+  /** Divide the logits by this first (>= 2^-126, default 1). */
   temperature?: number;
   /** Soft-cap the logits (after the temperature): softcap * tanh(x / softcap). */
   softcap?: number;

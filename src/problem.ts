@@ -239,6 +239,17 @@ function resolvePositive(name: string, v: unknown, fallback: number, zeroOk: boo
   return v;
 }
 
+/** The smallest temperature taken: the kernels multiply by 1 / T in float32. */
+const MIN_TEMPERATURE = 2 ** -126; // 1.1754943508222875e-38, float32's smallest normal
+
+function resolveTemperature(v: unknown): number {
+  const T = resolvePositive('options.temperature', v, 1, false);
+  if (T < MIN_TEMPERATURE) {
+    throw new RangeError(`options.temperature: expected a number >= 2^-126 (${MIN_TEMPERATURE}), got ${T}: its reciprocal overflows float32`);
+  }
+  return T;
+}
+
 export function resolveSmoothing(v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number') throw new TypeError(`options.labelSmoothing: expected a number in [0, 1], got ${describe(v)}`);
@@ -265,7 +276,7 @@ export function resolveProblem(input: unknown, target: unknown, opts: Record<str
   const weight = resolveWeight(opts.weight, layout.C);
   const { index, prob } = resolveTarget(target as Target, layout, ignoreIndex);
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
-  const invT = 1 / resolvePositive('options.temperature', opts.temperature, 1, false);
+  const invT = 1 / resolveTemperature(opts.temperature);
   const zLoss = resolvePositive('options.zLoss', opts.zLoss, 0, true);
   const softcap = resolvePositive('options.softcap', opts.softcap, 0, false);
   const { data, shape, N, C, S, half } = layout;

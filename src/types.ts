@@ -48,8 +48,8 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** The number of classes, required when `input` is a flat Float32Array (read as [N, classes]). */
   classes?: number;
-  /** Divides the logits by this first (> 0, default 1): the loss of softmax(x / T); the gradient is
-   *  with respect to the undivided logits. Not an option of nllLoss. */
+  /** Divides the logits by this first (>= 2^-126, whose reciprocal float32 still holds; default 1): the
+   *  loss of softmax(x / T); the gradient is with respect to the undivided logits. Not an option of nllLoss. */
   temperature?: number;
   /** PaLM's z-loss (>= 0, default 0): adds zLoss * logsumexp(x)^2 to each non-ignored position's loss
    *  (after the temperature), reduced with it, gradient included. Not an option of nllLoss. */

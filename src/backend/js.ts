@@ -70,13 +70,19 @@ function xent(job: XentJob): number {
     if (job.lse && job.entropy && !logProbs) {
       // logsumexp and entropy -sum p log p = L - sum e (v - m) / se of the transformed logits
       let d = 0;
-      for (let c = 0; c < C; c++) d += Math.exp(v(base + c * S) - m) * (v(base + c * S) - m);
+      for (let c = 0; c < C; c++) {
+        const e = Math.exp(v(base + c * S) - m);
+        if (e !== 0) d += e * (v(base + c * S) - m); // e = 0 at a -inf logit, whose e (v - m) is 0, not NaN
+      }
       job.lse[pos] = m + L;
       job.entropy[pos] = L - d / se;
     }
-    // q[c]: the coefficient of -logp[c] in this position's loss
+    // q[c]: the coefficient of -logp[c] in this position's loss; without smoothing an index target's
+    // other classes have none, and their weights (NaN or inf, say) must not enter as w * 0 (PyTorch)
     const q = (c: number) =>
-      index ? w(c) * (ec + (c === t ? hot : 0)) : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);
+      index
+        ? c === t ? w(c) * (ec + hot) : eps > 0 ? w(c) * ec : 0
+        : w(c) * (eps > 0 ? hot * prob![base + c * S] + ec : prob![base + c * S]);
     let l = 0;
     let mass = 0;
     if (index) {
@@ -86,7 +92,7 @@ function xent(job: XentJob): number {
         for (let c = 0; c < C; c++) smooth += w(c) * (v(base + c * S) - m - L);
         l -= ec * smooth;
       }
-      mass = hot * w(t) + ec * wsum;
+      mass = hot * w(t) + (eps > 0 ? ec * wsum : 0);
     } else {
       for (let c = 0; c < C; c++) {
         const qc = q(c);

@@ -7,7 +7,7 @@ import { checkInteger } from '../check.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 8;
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -20,12 +20,12 @@ interface Exports {
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
     ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
-    lseOut: number, entOut: number,
+    lseOut: number, entOut: number, total: number, zTotal: number,
   ): number;
   xent_prob_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
-    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number,
+    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number, total: number, zTotal: number,
   ): number;
   zloss_sum(): number;
   half_to_f32(src: number, dst: number, n: number, kind: number): void;
@@ -33,8 +33,9 @@ interface Exports {
   softcap_grad_f32(xs: number, g: number, n: number, c: number, s: number): void;
   bce_logits_f32(
     x: number, y: number, w: number, pw: number, loss: number, grad: number, scales: number,
-    R: number, L: number, wMode: number, gscale: number,
+    n: number, L: number, j0: number, wMode: number, gscale: number, total: number,
   ): number;
+  BCE_BLOCK: WebAssembly.Global;
 }
 
 const PAGE = 65536;
@@ -78,6 +79,15 @@ function regions(start: number, ...sizes: number[]): number[] {
   }
   out.push(p);
   return out;
+}
+
+/** f32[to + k] = src[(start + k) % src.length] for k < count: a last-axis array as bce_logits_f32 reads it. */
+function setPeriodic(f32: Float32Array, to: number, src: Float32Array, start: number, count: number): void {
+  for (let k = 0; k < count;) {
+    const s = (start + k) % src.length, c = Math.min(count - k, src.length - s);
+    f32.set(src.subarray(s, s + c), to + k);
+    k += c;
+  }
 }
 
 /** A block of module memory handed to the caller (allocF32), with 16 bytes of slack after it: the
@@ -238,14 +248,15 @@ export class WasmKernels implements Kernels {
       // soft-capping (with the temperature folded in) makes the capped copy the kernel's input
       const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
       const kT = softcap ? 1 : invT;
-      total += index
+      // the running totals go into each call, which adds its rows in order: the sums do not depend on the chunks
+      total = index
         ? this.ex.xent_index_f32(
           kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss,
-          stats ? ec : 0, stats ? hp : 0,
+          stats ? ec : 0, stats ? hp : 0, total, zTotal,
         )
-        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss);
+        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss, total, zTotal);
       if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
-      zTotal += this.ex.zloss_sum();
+      zTotal = this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp / 4, (lp / 4) + r * S), n0 * S);
       if (stats) {
         stats.lse.set(f32.subarray(ec / 4, (ec / 4) + r * S), n0 * S);
@@ -260,32 +271,45 @@ export class WasmKernels implements Kernels {
 
   bce(job: BceJob): number {
     const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales } = job;
-    if (R * L === 0) return 0;
+    const n = R * L;
+    if (n === 0) return 0;
     const gDirect = this.inMemory(grad), gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
-    const [wp, pp, chunkStart] = regions(this.base, wMode === 1 ? L * 4 : 0, posWeight ? L * 4 : 0);
-    const perRow = 4 * L * (2 + (wMode === 2 ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0)) + 6 * 16;
-    const rows = this.rowsPerChunk(R, chunkStart, perRow);
+    // BCE is elementwise: chunks of whole summation blocks, whatever the shape
+    const block = this.ex.BCE_BLOCK.value;
+    const axisArrays = (wMode === 1 ? 1 : 0) + (posWeight ? 1 : 0); // indexed by the last-axis position
+    const perElem = 4 * (2 + (wMode === 2 ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0) + axisArrays);
+    const per = block * this.rowsPerChunk(Math.ceil(n / block), this.base, perElem * block + 8 * 16);
+    // last-axis arrays no longer than a chunk are written once (periodically extended: the kernel reads 4 at
+    // a time from any position); longer ones, a chunk's window at a time
+    const once = L <= per;
+    const [wp, pp, chunkStart] = regions(this.base, once && wMode === 1 ? (L + 3) * 4 : 0, once && posWeight ? (L + 3) * 4 : 0);
     let total = 0;
-    for (let r0 = 0; r0 < R; r0 += rows) {
-      const r = Math.min(rows, R - r0), n = r * L, at = r0 * L;
-      const [xc, yc, wc, lc, sc, end] = regions(chunkStart, n * 4, n * 4, wMode === 2 ? n * 4 : 0, loss ? n * 4 : 0, scales ? n * 4 : 0);
+    for (let at = 0; at < n; at += per) {
+      const m = Math.min(per, n - at), win = once ? 0 : (m + 3) * 4;
+      const [xc, yc, wc, lc, sc, wwin, pwin, end] = regions(
+        chunkStart, m * 4, m * 4, wMode === 2 ? m * 4 : 0, loss ? m * 4 : 0, scales ? m * 4 : 0,
+        wMode === 1 ? win : 0, posWeight ? win : 0,
+      );
       this.reserve(end);
       const { f32 } = this;
-      if (r0 === 0) { // written once: they stay where they are for every chunk
-        if (wMode === 1) f32.set(weight!, wp / 4);
-        if (posWeight) f32.set(posWeight, pp / 4);
+      if (once && at === 0) { // written once: they stay where they are for every chunk
+        if (wMode === 1) setPeriodic(f32, wp / 4, weight!, 0, L + 3);
+        if (posWeight) setPeriodic(f32, pp / 4, posWeight, 0, L + 3);
+      } else if (!once) {
+        if (wMode === 1) setPeriodic(f32, wwin / 4, weight!, at % L, m + 3);
+        if (posWeight) setPeriodic(f32, pwin / 4, posWeight, at % L, m + 3);
       }
-      f32.set(x.subarray(at, at + n), xc / 4);
-      f32.set(y.subarray(at, at + n), yc / 4);
-      if (wMode === 2) f32.set(weight!.subarray(at, at + n), wc / 4);
-      if (scales) f32.set(scales.subarray(at, at + n), sc / 4);
+      f32.set(x.subarray(at, at + m), xc / 4);
+      f32.set(y.subarray(at, at + m), yc / 4);
+      if (wMode === 2) f32.set(weight!.subarray(at, at + m), wc / 4);
+      if (scales) f32.set(scales.subarray(at, at + m), sc / 4);
       const gp = !grad ? 0 : gDirect ? gAt + at * 4 : xc; // the gradient overwrites the logits' copy
-      total += this.ex.bce_logits_f32(
-        xc, yc, wMode === 0 ? 0 : wMode === 1 ? wp : wc, posWeight ? pp : 0, loss ? lc : 0, gp, scales ? sc : 0,
-        r, L, wMode, job.gscale,
+      total = this.ex.bce_logits_f32(
+        xc, yc, wMode === 0 ? 0 : wMode === 1 ? (once ? wp : wwin) : wc, posWeight ? (once ? pp : pwin) : 0,
+        loss ? lc : 0, gp, scales ? sc : 0, m, L, once ? at % L : 0, wMode, job.gscale, total,
       );
-      if (loss) loss.set(this.f32.subarray(lc / 4, (lc / 4) + n), at);
-      if (grad && !gDirect) grad.set(this.f32.subarray(xc / 4, (xc / 4) + n), at);
+      if (loss) loss.set(this.f32.subarray(lc / 4, (lc / 4) + m), at);
+      if (grad && !gDirect) grad.set(this.f32.subarray(xc / 4, (xc / 4) + m), at);
     }
     if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
     return total;
