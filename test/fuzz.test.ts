@@ -743,6 +743,10 @@ describe('numerical corners', () => {
     fc.assert(fc.property(arb, clean(({ base, temperature: T }: { base: CeSpec; temperature: number }) => {
       const s = { ...base, temperature: T, zLoss: 0 };
       const p = ceParts(s);
+      if (T < 2 ** -126) { // its reciprocal overflows float32: refused on both backends
+        onBackends(() => expect(() => invoke(ceCall(s, p))).toThrow(/options.temperature: expected a number >= 2\^-126/));
+        return;
+      }
       checkBoth(ceCall(s, p), ceWant(s, p), s.limit, `T=${T} `, true);
     })), runs(60));
   }, TIMEOUT);
