@@ -1,7 +1,7 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { kernels } from './backend/select.ts';
 import type { BceJob } from './backend/types.ts';
-import { callerArray, checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './check.ts';
+import { checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './check.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 
@@ -107,7 +107,7 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   let grad: Float32Array;
   if (out === undefined) grad = new Float32Array(p.x.length);
   else {
-    grad = checkFloat32Array('options.out', out);
+    grad = checkFloat32Array('options.out', readArg('options.out', out));
     if (grad.length !== p.x.length) throw new RangeError(`options.out: expected length ${p.x.length}, got ${grad.length}`);
     checkNoOverlap('options.out', grad, [
       ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
@@ -115,5 +115,6 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   }
   const extra: Partial<BceJob> = { grad, gscale, scales };
   const loss = run(p, extra);
-  return { loss, grad: callerArray(extra.grad!) };
+  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
+  return { loss, grad: extra.grad === grad && out !== undefined ? out as Float32Array : extra.grad! };
 }

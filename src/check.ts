@@ -49,7 +49,7 @@ export function setViewGuard(fn: typeof guardView): void {
  * A view of this realm over the memory of the genuine typed array `v`, or undefined when `v` is not one.
  * Reads internal slots only. A view whose buffer was detached (WASM memory that grew) is refused.
  */
-export function plainView(name: string, v: unknown, remember = false): (ArrayBufferView & ArrayLike<number | bigint>) | undefined {
+export function plainView(name: string, v: unknown): (ArrayBufferView & ArrayLike<number | bigint>) | undefined {
   const kind = typedArrayName(v);
   if (kind === undefined) return undefined;
   const length = lengthOf.call(v), buffer = bufferOf.call(v);
@@ -61,17 +61,7 @@ export function plainView(name: string, v: unknown, remember = false): (ArrayBuf
   }
   const view = new CTORS[kind](buffer, offsetOf.call(v), length);
   guardView?.(name, v as object, view);
-  if (remember) callers.set(view, v as object);
   return view;
-}
-
-const callers = new WeakMap<object, object>();
-
-/** The caller's own array behind a view plainView made with `remember` (to return `out` as passed),
- *  unless its buffer has been detached since (WASM memory that grew): then the view, re-derived. */
-export function callerArray<T extends ArrayBufferView>(view: T): T {
-  const a = callers.get(view) as T | undefined;
-  return a !== undefined && !isDetached(bufferOf.call(a)) ? a : view;
 }
 
 /** A short description of a value for error messages: `Float64Array(12)`, `number 1.5`, `string "avg"`. */
@@ -127,7 +117,8 @@ export function checkOptions(options: unknown, allowed: readonly string[]): Reco
     if (!allowed.includes(key)) {
       throw new TypeError(`options.${key}: unknown option; expected one of ${allowed.join(', ')}`);
     }
-    out[key] = readArg(`options.${key}`, options[key], key === 'out'); // `out` is returned as the caller's own
+    // `out` is read here but checked (readArg) by the function that writes it, which returns it as passed
+    out[key] = key === 'out' ? options[key] : readArg(`options.${key}`, options[key]);
   }
   return out;
 }
@@ -148,9 +139,9 @@ function copyArray(a: readonly unknown[], depth: number): unknown[] {
  * array a copy, a `{ data, shape, dtype }` object a plain copy of those fields (each read once, and
  * read in turn); anything else is returned as it is, for the checks to refuse.
  */
-export function readArg(name: string, v: unknown, remember = false): unknown {
+export function readArg(name: string, v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
-  const view = plainView(name, v, remember);
+  const view = plainView(name, v);
   if (view !== undefined) return view;
   if (posesAsTypedArray(v)) throw new TypeError(`${name}: expected a typed array, got ${describe(v)}`);
   if (Array.isArray(v)) return copyArray(v, 0);

@@ -2,7 +2,7 @@
 import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose.ts';
-import { callerArray, checkOptions, readArg } from './check.ts';
+import { checkOptions, readArg } from './check.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
@@ -69,7 +69,8 @@ export function crossEntropyWithGrad(
   const { out, gscale, scales } = resolveGradOptions(p, opts);
   const extra: Partial<XentJob> = { grad: out, gscale, scales };
   const loss = lossOf(p, false, extra);
-  const grad = callerArray(extra.grad!);
+  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
+  const grad = extra.grad === out && opts.out !== undefined ? opts.out as Float32Array : extra.grad!;
   if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
   // the z-loss part of `loss` alone, reduced the same way
   const z = extra.zTotal ?? 0;

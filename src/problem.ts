@@ -4,7 +4,7 @@
 import type { Reduction, Target } from './types.ts';
 import type { HalfKind } from './half.ts';
 import {
-  checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, shapeString,
+  checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, readArg, shapeString,
 } from './check.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
@@ -310,7 +310,7 @@ export function resolveGradOptions(
   let dest: Float32Array;
   if (out === undefined) dest = new Float32Array(problem.data.length);
   else {
-    dest = checkFloat32Array('options.out', out);
+    dest = checkFloat32Array('options.out', readArg('options.out', out));
     if (dest.length !== problem.data.length) {
       throw new RangeError(`options.out: expected length ${problem.data.length} (the input's), got ${dest.length}`);
     }

@@ -1,7 +1,7 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
 import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
-import { callerArray, checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './check.ts';
+import { checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './check.ts';
 import { resolveTensor } from './problem.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
 
@@ -22,13 +22,15 @@ function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOpti
   let out: Float32Array;
   if (opts.out === undefined) out = new Float32Array(length);
   else {
-    out = checkFloat32Array('options.out', opts.out);
+    out = checkFloat32Array('options.out', readArg('options.out', opts.out));
     if (out.length !== length) throw new RangeError(`options.out: expected length ${length}, got ${out.length}`);
     // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
     checkNoOverlap('options.out', out, [['input.data', data]], op === 'logsumexp' ? null : data);
   }
-  if (C === 0) return callerArray(out.fill(-Infinity)); // logsumexp over nothing; the other ops' output is empty
-  return callerArray(kernels().classOp(op, data, N, C, S, out));
+  if (C === 0) out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
+  const result = C === 0 ? out : kernels().classOp(op, data, N, C, S, out);
+  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
+  return result === out && opts.out !== undefined ? opts.out as Float32Array : result;
 }
 
 /**
