@@ -11,6 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { crossEntropy, diagnose, logSumExp } from './index.ts';
 import { NpyError, parseNpy, type NpyArray } from './npy.ts';
+import { positionShape, sameShape } from './shape.ts';
+import { shapeString } from './check.ts';
 import type { CrossEntropyOptions, Finding, Reduction, Target, Tensor } from './types.ts';
 
 const USAGE = `usage: xent doctor <logits.npy> <targets.npy> [options]
@@ -113,7 +115,6 @@ function toFloat32(a: NpyArray): Float32Array {
 }
 
 const isFloat = (a: NpyArray) => a.dtype.startsWith('float');
-const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function fmt(v: number, digits = 6): string {
   if (!Number.isFinite(v)) return String(v);
@@ -168,11 +169,11 @@ function doctor(args: Args): Report {
   if (L.shape.length === 0) throw new UsageError(`${args.logits}: a 0-d array (a scalar); logits need at least 1 dimension (the classes)`);
   const shape = L.shape;
   const C = shape.length > 1 ? shape[1] : shape[0];
-  if (C === 0) throw new UsageError(`${args.logits}: shape ${shapeStr(shape)} has 0 classes`);
+  if (C === 0) throw new UsageError(`${args.logits}: shape ${shapeString(shape)} has 0 classes`);
   const N = shape.length > 1 ? shape[0] : 1;
   const S = shape.slice(2).reduce((a, b) => a * b, 1);
   const P = N * S;
-  const posShape = shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
+  const posShape = positionShape(shape);
   const x = toFloat32(L);
   if (L.dtype === 'float16') notes.push('float16 logits converted to float32 (exactly)');
   if (L.dtype === 'float64') {
@@ -190,8 +191,8 @@ function doctor(args: Args): Report {
     if (shape.length === 3 && sameShape(T.shape, [shape[0], shape[1]])) {
       hint = '; if the logits are [batch, time, classes], save logits.transpose(1, 2) (classes on axis 1)';
     }
-    throw new UsageError(`shape mismatch: ${args.targets} has shape ${shapeStr(T.shape)} but ${args.logits} ${shapeStr(shape)} ` +
-      `needs ${shapeStr(posShape)} (class indices) or ${shapeStr(shape)} (probabilities)${hint}`);
+    throw new UsageError(`shape mismatch: ${args.targets} has shape ${shapeString(T.shape)} but ${args.logits} ${shapeString(shape)} ` +
+      `needs ${shapeString(posShape)} (class indices) or ${shapeString(shape)} (probabilities)${hint}`);
   }
   let target: Target;
   let lossTarget: Target;
@@ -212,7 +213,7 @@ function doctor(args: Args): Report {
 
   let weight: Float32Array | undefined;
   if (W) {
-    if (!sameShape(W.shape, [C])) throw new UsageError(`${args.weight}: shape ${shapeStr(W.shape)}; the weight needs shape [${C}] (one per class)`);
+    if (!sameShape(W.shape, [C])) throw new UsageError(`${args.weight}: shape ${shapeString(W.shape)}; the weight needs shape [${C}] (one per class)`);
     weight = isFloat(W) ? toFloat32(W) : Float32Array.from(W.data as ArrayLike<number | bigint>, Number);
   }
   const opts: CrossEntropyOptions = { reduction: args.reduction };
@@ -318,10 +319,6 @@ function doctor(args: Args): Report {
   };
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 function wrap(text: string, indent: string, width = 100): string {
   const words = text.split(/\s+/);
   const lines: string[] = [];
@@ -336,8 +333,8 @@ function wrap(text: string, indent: string, width = 100): string {
 function text(r: Report): string {
   const out: string[] = [];
   const pos = (p: number) => (r.layout.S === 1 ? `row ${p}` : `position ${p}`);
-  out.push(`xent doctor: ${r.logits.path} ${r.logits.dtype} ${shapeStr(r.logits.shape)}, ${r.targets.path} ${r.targets.dtype} ` +
-    `${shapeStr(r.targets.shape)} (${r.targets.kind})${r.weight ? `, weight ${r.weight.path}` : ''}`);
+  out.push(`xent doctor: ${r.logits.path} ${r.logits.dtype} ${shapeString(r.logits.shape)}, ${r.targets.path} ${r.targets.dtype} ` +
+    `${shapeString(r.targets.shape)} (${r.targets.kind})${r.weight ? `, weight ${r.weight.path}` : ''}`);
   out.push(`  ${r.layout.positions} position${r.layout.positions === 1 ? '' : 's'} x ${r.layout.C} class${r.layout.C === 1 ? '' : 'es'}; reduction '${r.options.reduction}', ignoreIndex ${r.options.ignoreIndex}` +
     `${r.options.labelSmoothing ? `, labelSmoothing ${r.options.labelSmoothing}` : ''}`);
   for (const n of r.notes) out.push(`  note: ${n}`);

@@ -11,9 +11,10 @@
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
 import { checkInteger, checkOptions, checkShape, describe, readArg, shapeString } from './check.ts';
 import {
-  CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, positionShape, resolveInput, resolveReduction, resolveSmoothing,
-  resolveWeight, sameShape, type Layout,
+  CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, resolveInput, resolveReduction, resolveSmoothing, resolveWeight,
+  type Layout,
 } from './problem.ts';
+import { positionShape, sameShape } from './shape.ts';
 import { halfToFloat32 } from './half.ts';
 import type {
   CheckMode, DiagnoseOptions, DiagnosticsHandler, Finding, FindingCode, Logits, Reduction, Severity, Target,
@@ -147,7 +148,7 @@ function readTarget(target: unknown, layout: Layout, f: Findings): TargetView {
   const { N, C, S, shape } = layout;
   const P = N * S;
   const full = N * C * S;
-  const want = positionShape(layout);
+  const want = positionShape(shape);
   const expect = `crossEntropy expects ${P} class indices (shape ${shapeString(want)}) or probabilities ` +
     `{ data: Float32Array, shape: ${shapeString(shape)} }`;
   const mismatch = (what: string, tshape: readonly number[] | null, len: number): TargetView => {

@@ -6,6 +6,7 @@ import type { HalfKind } from './half.ts';
 import {
   checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './check.ts';
+import { positionShape, sameShape } from './shape.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
 export const IGNORED = -1;
@@ -112,12 +113,6 @@ function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array
   return { data: bits, shape, half };
 }
 
-/** The shape of the target positions: the input's shape without the class axis. */
-export function positionShape(layout: Layout): number[] {
-  const { shape } = layout;
-  return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
-}
-
 export function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
   return v instanceof Int32Array || v instanceof BigInt64Array || v instanceof Uint8Array || v instanceof Int8Array ||
     v instanceof Int16Array || v instanceof Uint16Array || v instanceof Uint32Array || v instanceof BigUint64Array ||
@@ -163,7 +158,7 @@ function resolveTarget(
   target: Target, layout: Layout, ignoreIndex: number,
 ): { index: Int32Array | null; prob: Float32Array | null } {
   const positions = layout.N * layout.S;
-  const want = positionShape(layout);
+  const want = positionShape(layout.shape);
   if (typeof target === 'number' || typeof target === 'bigint') {
     if (positions !== 1) {
       throw new RangeError(`target: a single class index fits an input with 1 position, but input.shape ${shapeString(layout.shape)} has ${positions}`);
@@ -199,10 +194,6 @@ function resolveTarget(
   throw new TypeError(
     `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
   );
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 export function resolveWeight(weight: unknown, C: number): Float32Array | null {
