@@ -10,6 +10,7 @@
 // The only module of xent that uses Node APIs: the library itself stays browser-safe.
 import { readFileSync } from 'node:fs';
 import { crossEntropy, diagnose, logSumExp } from './index.ts';
+import { fmt } from './diagnose.ts';
 import { NpyError, parseNpy, type NpyArray } from './npy.ts';
 import { positionShape, sameShape } from './shape.ts';
 import { shapeString } from './check.ts';
@@ -115,12 +116,6 @@ function toFloat32(a: NpyArray): Float32Array {
 }
 
 const isFloat = (a: NpyArray) => a.dtype.startsWith('float');
-
-function fmt(v: number, digits = 6): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(digits)));
-}
 
 function quantiles(values: number[]): { min: number; median: number; mean: number; max: number } | null {
   if (values.length === 0) return null;

@@ -54,9 +54,11 @@ function isMaskFill(v: number): boolean {
 
 // ---- small helpers ----
 
-function fmt(v: number): string {
-  if (!Number.isFinite(v) || Number.isInteger(v)) return Object.is(v, -0) ? '0' : String(v);
-  return String(Number(v.toPrecision(6)));
+/** A number for a message: integers and non-finite values as they are, others to `digits` significant
+ *  digits (String(-0) is '0'). */
+export function fmt(v: number, digits = 6): string {
+  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(digits)));
 }
 
 /** The first few offending positions and, optionally, values; and how many there are in all. */
