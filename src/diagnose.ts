@@ -15,7 +15,7 @@ import {
   type Layout,
 } from './problem.ts';
 import { positionShape, sameShape } from './shape.ts';
-import { halfToFloat32 } from './half.ts';
+import { Half, halfToFloat32 } from './half.ts';
 import type {
   CheckMode, DiagnoseOptions, DiagnosticsHandler, Finding, FindingCode, Logits, Reduction, Severity, Target,
 } from './types.ts';
@@ -710,7 +710,7 @@ function diagnoseImpl(input: Logits, target: Target, options: unknown, keys: rea
   }
   const resolved = resolveInput(input, opts.classes);
   // half-precision logits are analysed as their f32 values (a copy: diagnose is for debugging)
-  const layout = resolved.half ? { ...resolved, data: halfToFloat32(resolved.data as Uint16Array, resolved.half), half: 0 as const } : resolved;
+  const layout = resolved.half ? { ...resolved, data: halfToFloat32(resolved.data as Uint16Array, resolved.half), half: Half.none } : resolved;
   const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
   const reduction = resolveReduction(opts.reduction);
   const eps = resolveSmoothing(opts.labelSmoothing);

@@ -2,7 +2,7 @@
 // an (N, C, S) layout, S being the product of the trailing dimensions d1..dK. All checks happen here,
 // before any backend work, so a bad argument never touches the WASM heap.
 import type { Reduction, Target } from './types.ts';
-import type { HalfKind } from './half.ts';
+import { Half, type HalfKind } from './half.ts';
 import {
   checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './check.ts';
@@ -18,8 +18,7 @@ export interface Layout {
   N: number;
   C: number;
   S: number;
-  /** 0: float32; 1: float16 bits; 2: bfloat16 bits. */
-  half: 0 | HalfKind;
+  half: Half;
 }
 
 export interface Problem extends Layout {
@@ -67,7 +66,7 @@ export function resolveInput(input: unknown, classes: unknown, name = 'input'): 
     if (input.length % C !== 0) {
       throw new RangeError(`${name}: length ${input.length} is not a multiple of options.classes = ${C}`);
     }
-    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1, half: 0 };
+    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1, half: Half.none };
   }
   const { data, shape, half } = resolveLogitsTensor(input, name);
   if (shape.length === 0) throw new RangeError(`${name}.shape: expected at least 1 dimension (the classes), got []`);
@@ -90,20 +89,20 @@ const F16 = (globalThis as { Float16Array?: new (...a: never[]) => object }).Flo
 
 /** resolveTensor, also taking half-precision logits: `{ data: Uint16Array | Float16Array, shape, dtype }`
  *  or a Float16Array without dtype. */
-function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: 0 | HalfKind } {
-  if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: 0 };
+function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: Half } {
+  if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: Half.none };
   const { data } = input as { data: unknown };
   const dtype = 'dtype' in input ? (input as { dtype: unknown }).dtype : undefined;
   const isF16 = F16 !== undefined && data instanceof F16;
   let half: HalfKind;
   if (dtype === undefined || dtype === 'float32') {
-    if (!isF16) return { ...resolveTensor(input, name), half: 0 };
-    half = 1;
+    if (!isF16) return { ...resolveTensor(input, name), half: Half.none };
+    half = Half.float16;
   } else if (dtype === 'float16' || dtype === 'bfloat16') {
     if (!(data instanceof Uint16Array) && !(isF16 && dtype === 'float16')) {
       throw new TypeError(`${name}.data: dtype '${dtype}' expects the raw 16-bit patterns in a Uint16Array${dtype === 'float16' ? ' or a Float16Array' : ''}, got ${describe(data)}`);
     }
-    half = dtype === 'float16' ? 1 : 2;
+    half = dtype === 'float16' ? Half.float16 : Half.bfloat16;
   } else {
     throw new TypeError(`${name}.dtype: expected 'float32', 'float16' or 'bfloat16', got ${describe(dtype)}`);
   }
