@@ -1,7 +1,7 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { kernels } from './backend/select.ts';
 import { WeightMode, type BceJob } from './backend/types.ts';
-import { callerArray, checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './check.ts';
+import { callerArray, checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './args.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 

@@ -13,7 +13,7 @@ import { crossEntropy, diagnose, logSumExp } from './index.ts';
 import { fmt } from './diagnose.ts';
 import { NpyError, parseNpy, type NpyArray } from './npy.ts';
 import { positionShape, sameShape } from './shape.ts';
-import { shapeString } from './check.ts';
+import { shapeString } from './args.ts';
 import type { CrossEntropyOptions, Finding, Reduction, Target, Tensor } from './types.ts';
 
 const USAGE = `usage: xent doctor <logits.npy> <targets.npy> [options]

@@ -9,7 +9,7 @@
 //
 // Cost: one pass over the logits with three compares and an add per element, plus exp/log only on the
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
-import { checkInteger, checkOptions, checkShape, describe, readArg, shapeString } from './check.ts';
+import { checkInteger, checkOptions, checkShape, describe, readArg, shapeString } from './args.ts';
 import {
   CE_KEYS, GRAD_KEYS, IGNORED, LOSS_KEYS, isIntegerArray, resolveInput, resolveReduction, resolveSmoothing, resolveWeight,
   type Layout,

@@ -5,7 +5,7 @@ import type { Reduction, Target } from './types.ts';
 import { Half, type HalfKind } from './half.ts';
 import {
   checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, shapeString,
-} from './check.ts';
+} from './args.ts';
 import { positionShape, sameShape } from './shape.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */

@@ -2,7 +2,7 @@
 // xent's fused gradient, computed in the same pass as the loss. The only file of xent that imports
 // @tensorflow/tfjs-core (an optional peer dependency); the main entry never loads it.
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, shapeString } from './check.ts';
+import { describe, shapeString } from './args.ts';
 import { positionShape, sameShape } from './shape.ts';
 import { crossEntropy, crossEntropyWithGrad } from './loss.ts';
 import { allocFloat32, type WasmFloat32Array } from './memory.ts';

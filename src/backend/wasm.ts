@@ -3,7 +3,7 @@
 // the results out. Views of the memory are re-derived whenever it has grown.
 import { WASM_BASE64 } from '../wasm/xent.generated.ts';
 import { IGNORED } from '../problem.ts';
-import { checkInteger } from '../check.ts';
+import { checkInteger } from '../args.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
 /** Must match ABI_VERSION in assembly/index.ts. */
