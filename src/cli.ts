@@ -10,7 +10,7 @@
 // The only module of xent that uses Node APIs: the library itself stays browser-safe.
 import { readFileSync } from 'node:fs';
 import { crossEntropy, diagnose, logSumExp } from './index.ts';
-import { fmt } from './diagnose.ts';
+import { fmt } from './diagnose/findings.ts';
 import { NpyError, parseNpy, type NpyArray } from './npy.ts';
 import { positionShape, sameShape } from './shape.ts';
 import { shapeString } from './args.ts';

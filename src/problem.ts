@@ -39,7 +39,7 @@ export interface Problem extends Layout {
   softcap: number;
 }
 
-// 'check' is read by loss.ts before resolveProblem (diagnose.ts runCheck); here it only has to be allowed
+// 'check' is read by loss.ts before resolveProblem (diagnose/check.ts runCheck); here it only has to be allowed
 export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
 /** crossEntropy's: nllLoss's plus those that act on logits. */
 export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss', 'softcap'] as const;
