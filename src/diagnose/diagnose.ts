@@ -15,7 +15,7 @@ import { GRAD_KEYS, resolveInput, resolveReduction, resolveSmoothing, resolveWei
 import type { CheckMode, DiagnoseOptions, Finding, Logits, Target } from '../types.ts';
 import { Findings, SEVERITY_ORDER, firstRows } from './findings.ts';
 import { analyseLogits } from './logits.ts';
-import { readTarget } from './target.ts';
+import { readTarget } from './read-target.ts';
 import { analyseIndices, analyseProbTarget, analyseWeight, type IndexInfo } from './targets.ts';
 
 const DIAGNOSE_KEYS = [...GRAD_KEYS, 'logProbs'] as const;
