@@ -1,7 +1,8 @@
 // The module's ABI: pointers into this module's memory, sizes and scalars only; no allocation.
 // The TypeScript side (src/backend/wasm.ts) owns the memory layout and must match these signatures.
 
-/** Bumped whenever an export's signature or meaning changes; checked by the loader. */
+/** Bumped whenever an export's signature or meaning changes; checked by the loader, which reads the value
+ *  expected from this line (assembly/embed.mjs): keep it `export const ABI_VERSION: i32 = <integer>;`. */
 export const ABI_VERSION: i32 = 8;
 
 /** First free byte after the module's static data: the caller's arena starts here. */

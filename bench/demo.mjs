@@ -3,7 +3,7 @@
 import {
   crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, setBackend, softmax,
 } from '../dist/index.js';
-import { mulberry32 } from './random.mjs';
+import { mulberry32, normals } from './random.mjs';
 
 const line = (label, value) => console.log(`  ${label.padEnd(36)} ${value}`);
 const heading = (title) => console.log(`\n${title}`);
@@ -49,12 +49,7 @@ const N = 512, C = 32000;
 heading(`3. Batch of ${N} x ${C} (LLM-vocabulary logits, normal with sd 3, seeded)`);
 
 const rand = mulberry32(42);
-const logits = new Float32Array(N * C);
-for (let i = 0; i < logits.length; i += 2) { // Box-Muller, two normals per draw
-  const r = 3 * Math.sqrt(-2 * Math.log(1 - rand())), a = 2 * Math.PI * rand();
-  logits[i] = r * Math.cos(a);
-  logits[i + 1] = r * Math.sin(a);
-}
+const logits = normals(rand, N * C, 3);
 const targets = Int32Array.from({ length: N }, () => Math.floor(rand() * C));
 const input = { data: logits, shape: [N, C] };
 // A training loop reuses its gradient buffer; passing `out` keeps a 64 MB allocation out of the timing.

@@ -1,7 +1,7 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { kernels } from './backend/select.ts';
-import type { BceJob } from './backend/types.ts';
-import { checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './check.ts';
+import { WeightMode, type BceJob } from './backend/types.ts';
+import { checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './args.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 
@@ -24,8 +24,8 @@ export interface BceGradOptions extends BceOptions {
 }
 
 /** The weight as one of: none, one per last-axis position, one per element (broadcast copies otherwise). */
-function resolveBceWeight(weight: unknown, shape: readonly number[], n: number): { w: Float32Array | null; mode: 0 | 1 | 2 } {
-  if (weight === undefined || weight === null) return { w: null, mode: 0 };
+function resolveBceWeight(weight: unknown, shape: readonly number[], n: number): { w: Float32Array | null; mode: WeightMode } {
+  if (weight === undefined || weight === null) return { w: null, mode: WeightMode.none };
   const { data, shape: ws } = resolveTensor(weight, 'options.weight');
   const L = shape.length ? shape[shape.length - 1] : 1;
   if (ws.length > shape.length) throw new RangeError(`options.weight: shape ${shapeString(ws)} does not broadcast to the input's ${shapeString(shape)}`);
@@ -34,8 +34,8 @@ function resolveBceWeight(weight: unknown, shape: readonly number[], n: number):
   ws.forEach((d, i) => {
     if (d !== 1 && d !== shape[off + i]) throw new RangeError(`options.weight: shape ${shapeString(ws)} does not broadcast to the input's ${shapeString(shape)}`);
   });
-  if (data.length === n) return { w: data, mode: 2 };
-  if (data.length === L && ws[ws.length - 1] === L) return { w: data, mode: 1 };
+  if (data.length === n) return { w: data, mode: WeightMode.perElement };
+  if (data.length === L && ws[ws.length - 1] === L) return { w: data, mode: WeightMode.lastAxis };
   // another broadcast pattern: expand it once
   const out = new Float32Array(n);
   const strides = ws.map((_, i) => ws.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -49,7 +49,7 @@ function resolveBceWeight(weight: unknown, shape: readonly number[], n: number):
     }
     out[i] = data[src];
   }
-  return { w: out, mode: 2 };
+  return { w: out, mode: WeightMode.perElement };
 }
 
 function resolveBce(input: Tensor | Float32Array, target: Tensor | Float32Array, options: unknown, grad: boolean) {

@@ -1,8 +1,12 @@
-// 16-bit floats in JavaScript: the JS backend and diagnose widen half-precision logits with these (the
-// wasm backend does it in its kernels, a chunk at a time).
+// 16-bit floats in JavaScript: the JS backend, diagnose and the .npy reader widen half-precision values
+// with these (the wasm backend does it in its kernels, a chunk at a time).
 
-/** 1: IEEE half (float16), 2: bfloat16. */
-export type HalfKind = 1 | 2;
+/** How logits are stored. The numbers are the wasm ABI's (half_to_f32's `kind`), so a job hands them to
+ *  the kernels as they are; `none` is 0, so `if (half)` reads "is half precision". */
+export const Half = { none: 0, float16: 1, bfloat16: 2 } as const;
+export type Half = (typeof Half)[keyof typeof Half];
+/** IEEE half (float16) or bfloat16. */
+export type HalfKind = Exclude<Half, typeof Half.none>;
 
 let f16Table: Float32Array | null = null;
 
@@ -21,7 +25,7 @@ function float16Values(): Float32Array {
 /** The f32 values of 16-bit float bit patterns. */
 export function halfToFloat32(bits: Uint16Array, kind: HalfKind): Float32Array {
   const out = new Float32Array(bits.length);
-  if (kind === 2) {
+  if (kind === Half.bfloat16) {
     const u = new Uint32Array(out.buffer);
     for (let i = 0; i < bits.length; i++) u[i] = bits[i] << 16; // bfloat16 is the top half of an f32
   } else {

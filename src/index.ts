@@ -5,7 +5,7 @@ export { tokenLogProbs, tokenStats, perplexity } from './llm.ts';
 export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } from './bce.ts';
 export type { BceOptions, BceGradOptions } from './bce.ts';
 export type { TokenLogProbsOptions } from './llm.ts';
-export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose.ts';
+export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose/index.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';
 export type { BackendChoice, BackendInfo } from './backend/select.ts';
 export { setWasmMemoryLimit } from './backend/wasm.ts';

@@ -2,7 +2,7 @@
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
 import { kernels } from './backend/select.ts';
 import { job } from './loss.ts';
-import { checkOptions, describe, readArg } from './check.ts';
+import { checkOptions, describe, readArg } from './args.ts';
 import { resolveProblem, IGNORED } from './problem.ts';
 import type { Logits, Target } from './types.ts';
 

@@ -1,8 +1,8 @@
 // The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
 import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
-import { runCheck } from './diagnose.ts';
-import { checkOptions, readArg } from './check.ts';
+import { runCheck } from './diagnose/check.ts';
+import { checkOptions, readArg } from './args.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 

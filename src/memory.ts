@@ -1,7 +1,7 @@
 // Zero-copy inputs and outputs: Float32Arrays that live in xent's WASM memory. The wasm backend sees
 // that an array is a view of its own memory and hands the kernels its address instead of copying it in
 // (inputs) or out (gradients, outputs).
-import { checkInteger, setViewGuard } from './check.ts';
+import { checkInteger, setViewGuard } from './args.ts';
 import { wasmKernels } from './backend/select.ts';
 import type { WasmKernels } from './backend/wasm.ts';
 

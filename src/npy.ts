@@ -5,6 +5,7 @@
 // Fortran order (Fortran-order data is transposed into C order). Refused with an NpyError naming the
 // problem: a wrong magic string, an unknown version, a malformed header, big-endian data, any other dtype
 // (bool, complex, strings, objects, structured), and a data section shorter or longer than the shape needs.
+import { Half, halfToFloat32 } from './half.ts';
 
 export class NpyError extends Error {
   constructor(message: string) {
@@ -144,33 +145,11 @@ function dtypeOf(descr: PyValue): { dtype: NpyDtype; size: number; descr: string
   return { ...known, descr };
 }
 
-/** float16 bit patterns to float32 by bit manipulation (exact: every half is a float32). */
-export function halfToFloat32(half: Uint16Array): Float32Array {
-  const out = new Float32Array(half.length);
-  const bits = new Uint32Array(out.buffer);
-  for (let i = 0; i < half.length; i++) {
-    const h = half[i];
-    const sign = (h & 0x8000) << 16;
-    const exp = (h >> 10) & 0x1f;
-    let mant = h & 0x3ff;
-    if (exp === 0) {
-      if (mant === 0) bits[i] = sign; // +-0
-      else { // subnormal half: normalise into a float32 exponent
-        let e = 113; // 127 - 15 + 1
-        while ((mant & 0x400) === 0) { mant <<= 1; e--; }
-        bits[i] = (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
-      }
-    } else if (exp === 31) bits[i] = (sign | 0x7f800000 | (mant << 13)) >>> 0; // inf, NaN (payload kept)
-    else bits[i] = (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
-  }
-  return out;
-}
-
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function typed(dtype: NpyDtype, buf: ArrayBuffer): NpyData {
   switch (dtype) {
-    case 'float16': return halfToFloat32(new Uint16Array(buf));
+    case 'float16': return halfToFloat32(new Uint16Array(buf), Half.float16);
     case 'float32': return new Float32Array(buf);
     case 'float64': return new Float64Array(buf);
     case 'int8': return new Int8Array(buf);

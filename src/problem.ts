@@ -2,10 +2,11 @@
 // an (N, C, S) layout, S being the product of the trailing dimensions d1..dK. All checks happen here,
 // before any backend work, so a bad argument never touches the WASM heap.
 import type { Reduction, Target } from './types.ts';
-import type { HalfKind } from './half.ts';
+import { Half, type HalfKind } from './half.ts';
 import {
   checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, readArg, shapeString,
-} from './check.ts';
+} from './args.ts';
+import { positionShape, sameShape } from './shape.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
 export const IGNORED = -1;
@@ -17,8 +18,7 @@ export interface Layout {
   N: number;
   C: number;
   S: number;
-  /** 0: float32; 1: float16 bits; 2: bfloat16 bits. */
-  half: 0 | HalfKind;
+  half: Half;
 }
 
 export interface Problem extends Layout {
@@ -39,7 +39,7 @@ export interface Problem extends Layout {
   softcap: number;
 }
 
-// 'check' is read by loss.ts before resolveProblem (diagnose.ts runCheck); here it only has to be allowed
+// 'check' is read by loss.ts before resolveProblem (diagnose/check.ts runCheck); here it only has to be allowed
 export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
 /** crossEntropy's: nllLoss's plus those that act on logits. */
 export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss', 'softcap'] as const;
@@ -66,7 +66,7 @@ export function resolveInput(input: unknown, classes: unknown, name = 'input'): 
     if (input.length % C !== 0) {
       throw new RangeError(`${name}: length ${input.length} is not a multiple of options.classes = ${C}`);
     }
-    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1, half: 0 };
+    return { data: input, shape: [input.length / C, C], N: input.length / C, C, S: 1, half: Half.none };
   }
   const { data, shape, half } = resolveLogitsTensor(input, name);
   if (shape.length === 0) throw new RangeError(`${name}.shape: expected at least 1 dimension (the classes), got []`);
@@ -89,20 +89,20 @@ const F16 = (globalThis as { Float16Array?: new (...a: never[]) => object }).Flo
 
 /** resolveTensor, also taking half-precision logits: `{ data: Uint16Array | Float16Array, shape, dtype }`
  *  or a Float16Array without dtype. */
-function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: 0 | HalfKind } {
-  if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: 0 };
+function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array | Uint16Array; shape: readonly number[]; half: Half } {
+  if (typeof input !== 'object' || input === null || !('data' in input)) return { ...resolveTensor(input, name), half: Half.none };
   const { data } = input as { data: unknown };
   const dtype = 'dtype' in input ? (input as { dtype: unknown }).dtype : undefined;
   const isF16 = F16 !== undefined && data instanceof F16;
   let half: HalfKind;
   if (dtype === undefined || dtype === 'float32') {
-    if (!isF16) return { ...resolveTensor(input, name), half: 0 };
-    half = 1;
+    if (!isF16) return { ...resolveTensor(input, name), half: Half.none };
+    half = Half.float16;
   } else if (dtype === 'float16' || dtype === 'bfloat16') {
     if (!(data instanceof Uint16Array) && !(isF16 && dtype === 'float16')) {
       throw new TypeError(`${name}.data: dtype '${dtype}' expects the raw 16-bit patterns in a Uint16Array${dtype === 'float16' ? ' or a Float16Array' : ''}, got ${describe(data)}`);
     }
-    half = dtype === 'float16' ? 1 : 2;
+    half = dtype === 'float16' ? Half.float16 : Half.bfloat16;
   } else {
     throw new TypeError(`${name}.dtype: expected 'float32', 'float16' or 'bfloat16', got ${describe(dtype)}`);
   }
@@ -110,12 +110,6 @@ function resolveLogitsTensor(input: unknown, name: string): { data: Float32Array
   const bits = new Uint16Array(a.buffer, a.byteOffset, a.length);
   const shape = checkShapeOf(name, (input as unknown as { shape: unknown }).shape, bits.length);
   return { data: bits, shape, half };
-}
-
-/** The shape of the target positions: the input's shape without the class axis. */
-export function positionShape(layout: Layout): number[] {
-  const { shape } = layout;
-  return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
 }
 
 export function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
@@ -163,7 +157,7 @@ function resolveTarget(
   target: Target, layout: Layout, ignoreIndex: number,
 ): { index: Int32Array | null; prob: Float32Array | null } {
   const positions = layout.N * layout.S;
-  const want = positionShape(layout);
+  const want = positionShape(layout.shape);
   if (typeof target === 'number' || typeof target === 'bigint') {
     if (positions !== 1) {
       throw new RangeError(`target: a single class index fits an input with 1 position, but input.shape ${shapeString(layout.shape)} has ${positions}`);
@@ -199,10 +193,6 @@ function resolveTarget(
   throw new TypeError(
     `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
   );
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 export function resolveWeight(weight: unknown, C: number): Float32Array | null {

@@ -1,7 +1,7 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
 import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
-import { checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './check.ts';
+import { checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './args.ts';
 import { resolveTensor } from './problem.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
 

@@ -2,7 +2,8 @@
 // xent's fused gradient, computed in the same pass as the loss. The only file of xent that imports
 // @tensorflow/tfjs-core (an optional peer dependency); the main entry never loads it.
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, shapeString } from './check.ts';
+import { describe, shapeString } from './args.ts';
+import { positionShape, sameShape } from './shape.ts';
 import { crossEntropy, crossEntropyWithGrad } from './loss.ts';
 import { allocFloat32, type WasmFloat32Array } from './memory.ts';
 import type { CrossEntropyOptions, IndexTensor, Reduction, Tensor as XentTensor } from './types.ts';
@@ -96,14 +97,6 @@ function isTensor(v: unknown): v is tf.Tensor {
     (typeof v === 'object' && v !== null && 'dataId' in v && 'dtype' in v && 'shape' in v && 'dataSync' in v);
 }
 
-function positionShapeOf(shape: readonly number[]): number[] {
-  return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /** Validates the tensors (dtype, shape) before any tfjs work; the core validates the values. */
 function validate(logits: unknown, target: unknown, options: unknown): { kind: 'index' | 'prob' } {
   if (!isTensor(logits)) throw new TypeError(`logits: expected a float32 tf.Tensor, got ${describe(logits)}`);
@@ -125,7 +118,7 @@ function validate(logits: unknown, target: unknown, options: unknown): { kind: '
     }
   }
   if (target.dtype === 'int32') {
-    const want = positionShapeOf(logits.shape);
+    const want = positionShape(logits.shape);
     if (!sameShape(target.shape, want)) {
       throw new RangeError(
         `target: int32 class indices of shape ${shapeString(target.shape)} do not fit logits of shape ` +
@@ -200,7 +193,7 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, options?:
   // The target is closed over rather than passed as an input: customGrad wants one gradient per input,
   // and an int32 target has none. The forward only wraps the loss computed above in a tensor.
   const lossFn = tf.customGrad(() => ({
-    value: typeof loss === 'number' ? tf.scalar(loss, 'float32') : tf.tensor(loss, positionShapeOf(shape), 'float32'),
+    value: typeof loss === 'number' ? tf.scalar(loss, 'float32') : tf.tensor(loss, positionShape(shape), 'float32'),
     gradFunc,
   }));
   return lossFn(logits);

@@ -5,12 +5,12 @@ import {
   crossEntropy, crossEntropyWithGrad, diagnose, logSoftmax, nllLoss, setDiagnosticsHandler, softmax, XentCheckError,
 } from '../src/index.ts';
 import type { Finding, FindingCode, Tensor } from '../src/index.ts';
-import { runCheck } from '../src/diagnose.ts';
+import { runCheck } from '../src/diagnose/check.ts';
 import { randomLogits, rng } from './helpers/random.ts';
 
 // runCheck wrapped in a spy, so that "check: 'off' calls nothing" can be asserted
-vi.mock('../src/diagnose.ts', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../src/diagnose.ts')>();
+vi.mock('../src/diagnose/check.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../src/diagnose/check.ts')>();
   return { ...orig, runCheck: vi.fn(orig.runCheck) };
 });
 

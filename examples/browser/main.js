@@ -1,5 +1,7 @@
 // The example page's script: plain ESM, loaded by index.html with <script type="module">, importing the
 // built package directly. Query parameters: ?reps=N (timed runs per measurement, default 5).
+import { mulberry32, normals } from '../../bench/random.mjs';
+
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const REPS = Math.min(50, Math.max(1, Number.parseInt(params.get('reps') ?? '5', 10) || 5));
@@ -46,24 +48,10 @@ document.body.dataset.backend = backend;
 }
 
 // 3. The benchmark.
-function mulberry32(seed) { // a tiny seeded PRNG: every run and every machine sees the same batch
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let batch;
 function makeBatch() {
-  const rand = mulberry32(42);
-  const data = new Float32Array(N * C);
-  for (let i = 0; i < data.length; i += 2) { // Box-Muller, two normals per draw
-    const r = 3 * Math.sqrt(-2 * Math.log(1 - rand())), a = 2 * Math.PI * rand();
-    data[i] = r * Math.cos(a);
-    data[i + 1] = r * Math.sin(a);
-  }
+  const rand = mulberry32(42); // seeded: every run and every machine sees the same batch
+  const data = normals(rand, N * C, 3);
   const targets = Int32Array.from({ length: N }, () => Math.floor(rand() * C));
   return { input: { data, shape: [N, C] }, targets, grad: new Float32Array(N * C) };
 }

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { crossEntropyLoss, init } from '../../dist/tfjs.js';
+import { mulberry32 } from '../../bench/random.mjs';
 
 const BACKEND = process.argv[2] ?? 'wasm';
 const PROBLEMS = [
@@ -20,14 +21,7 @@ const PROBLEMS = [
 
 /** mulberry32, and normal deviates from it (Box-Muller): the same data and weights on every machine. */
 function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   next.normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   return next;
 }

@@ -2,7 +2,7 @@
 // and falls back to the JS backend otherwise, remembering why. The module is compiled lazily and
 // synchronously on first use, or ahead of time with `await init()` (preferable on a browser main thread).
 import type { BackendName } from '../types.ts';
-import { describe } from '../check.ts';
+import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels, wasmBytes } from './wasm.ts';

@@ -1,12 +1,13 @@
 // The contract both backends implement. Arrays are plain typed arrays; the wasm backend copies them into
 // its memory, the JS backend works on them directly. Both compute the same math (see assembly/xent.ts).
+import type { Half } from '../half.ts';
 
 /** One cross-entropy evaluation over an (N, C, S) layout. */
 export interface XentJob {
   /** Logits (or log-probabilities when logProbs), N*C*S floats; 16-bit patterns when half is set. */
   x: Float32Array | Uint16Array;
-  /** 0: x is float32; 1: float16 bits; 2: bfloat16 bits. */
-  half: 0 | 1 | 2;
+  /** How x is stored: float32, or float16 / bfloat16 bit patterns. */
+  half: Half;
   N: number;
   C: number;
   S: number;
@@ -42,15 +43,20 @@ export interface XentJob {
   zTotal?: number;
 }
 
+/** How a BceJob's weight is laid out. The numbers are the wasm ABI's (bce_logits_f32's `wMode`), which
+ *  the backends' loops compare as they are. */
+export const WeightMode = { none: 0, lastAxis: 1, perElement: 2 } as const;
+export type WeightMode = (typeof WeightMode)[keyof typeof WeightMode];
+
 /** One binary cross-entropy evaluation over R rows of L elements (L = the input's last axis). */
 export interface BceJob {
   x: Float32Array;
   y: Float32Array;
   R: number;
   L: number;
-  /** Weights: none (wMode 0), one per last-axis position (1), or one per element (2). */
+  /** Weights: none, one per last-axis position, or one per element (wMode). */
   weight: Float32Array | null;
-  wMode: 0 | 1 | 2;
+  wMode: WeightMode;
   /** pos_weight, one per last-axis position, or null. */
   posWeight: Float32Array | null;
   loss: Float32Array | null;

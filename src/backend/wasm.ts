@@ -1,13 +1,13 @@
 // The WebAssembly backend: loads the embedded module, copies each job into the module's memory (in
 // chunks of positions when a job is larger than the memory limit), calls one kernel per chunk and copies
 // the results out. Views of the memory are re-derived whenever it has grown.
-import { WASM_BASE64 } from '../wasm/xent.generated.ts';
+import { ABI_VERSION, WASM_BASE64 } from '../wasm/xent.generated.ts';
 import { IGNORED } from '../problem.ts';
-import { checkInteger } from '../check.ts';
+import { checkInteger } from '../args.ts';
 import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
 
-/** Must match ABI_VERSION in assembly/index.ts. */
-export const ABI_VERSION = 8;
+/** The ABI version the loader expects: assembly/index.ts's, written next to the module by assembly/embed.mjs. */
+export { ABI_VERSION };
 
 interface Exports {
   memory: WebAssembly.Memory;

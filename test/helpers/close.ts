@@ -8,7 +8,7 @@ export interface Tolerance {
 }
 
 /** Tolerances against a float64 reference for float32 computations, one row per quantity. They are a few
- *  times the worst error measured over the PyTorch fixtures and property runs (see test/README.md). */
+ *  times the worst error measured over the PyTorch fixtures and property runs (README.md, Numerics). */
 export const TOL = {
   loss: { rtol: 2e-6, atol: 2e-6 },
   grad: { rtol: 2e-5, atol: 5e-7 },

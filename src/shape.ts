@@ -1,0 +1,10 @@
+// Shapes of the cross-entropy family: the class axis is 1, or 0 when the input is 1-D (unbatched).
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The shape of the target positions: the input's shape without the class axis. */
+export function positionShape(shape: readonly number[]): number[] {
+  return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
+}
