@@ -10,6 +10,7 @@ import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, expectSameBits, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { crossEntropy64 } from './reference/ce64.ts';
+import { bce64 } from './reference/xent64.ts';
 import { kernels } from '../src/backend/select.ts';
 import { job } from '../src/loss.ts';
 import { CE_KEYS, resolveProblem } from '../src/problem.ts';
@@ -459,5 +460,32 @@ describe('11. results do not depend on chunking (wasm)', () => {
       }
       setWasmMemoryLimit(DEFAULT_LIMIT);
     }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------------
+// 12. BCE with logits far below 0: PyTorch's (1 - y) x + lw (log1p(e^-|x|) + max(-x, 0)) cancels in float32
+
+describe.each(BACKENDS)('12. BCE at large negative logits on %s', (backend) => {
+  useBackend(backend);
+
+  it('x = -30 .. -100, soft targets, pos_weight and weight: each loss and gradient within TOL of float64', () => {
+    const x = Float32Array.from([-30, -30, -47.3, -64.1, -99.9, -12.5, -88.8, -30, 30, 47.3, -1e-3, 0]);
+    const y = Float32Array.from([0.3, 0.7, 0.001, 0.003, 0.0021, 0.01, 0.0007, 0.999, 0.3, 0.1, 0.5, 0.2]);
+    const L = 4, shape = [3, L];
+    const w = Float32Array.from([1, 0.5, 1.7, 0.3]), pw = Float32Array.from([1, 2.5, 0.7, 1.9]);
+    for (const opts of [{}, { posWeight: pw }, { weight: w, posWeight: pw }]) {
+      const ref = bce64(x, y, shape, { ...opts, ...(opts.weight ? { weight: { data: w, shape: [L] } } : {}), reduction: 'none' });
+      const { loss, grad } = binaryCrossEntropyWithLogitsWithGrad({ data: x, shape }, { data: y, shape }, { ...opts, reduction: 'none' });
+      // before (wasm): loss[4] (x = -99.9, y = 0.0021) 0.20978546 for 0.20978999, abs error 4.5e-6; after 0
+      expectClose(loss as Float32Array, ref.loss as number[], TOL.loss, `${Object.keys(opts)} loss`);
+      expectClose(grad, ref.grad, TOL.grad, `${Object.keys(opts)} grad`);
+    }
+  });
+
+  it('-inf gives NaN (as PyTorch), +inf and NaN as before', () => {
+    const x = Float32Array.from([-Infinity, -Infinity, Infinity, NaN]), y = Float32Array.from([0, 0.5, 0.5, 0.5]);
+    const loss = binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }) as Float32Array;
+    expect(Array.from(loss)).toEqual([NaN, NaN, Infinity, NaN]);
   });
 });
