@@ -1,7 +1,11 @@
 // Binary cross-entropy with logits, elementwise, as torch.nn.functional.binary_cross_entropy_with_logits:
 //   l = w * ((1 - y) x + lw * softplus(-x)),   lw = (pw - 1) y + 1,   softplus(-x) = log1p(e^-|x|) + max(-x, 0)
 //   dl/dx = w * ((1 - y) - lw * sigmoid(-x))
-// The stable form: no exp of a positive number, log1p computed without losing e^-|x| to rounding.
+// PyTorch's form cancels for x << 0: (1 - y) x and lw |x| are large and nearly opposite. With
+// (1 - y) - lw = -pw y it reads, for x < 0, l = w (-pw y x + lw log1p(e^x)), and likewise
+// dl/dx = w (-pw y + lw sigmoid(x)): every term then has one sign, so we use  l = w (a x + lw log1p(e)),
+// dl/dx = w (a -+ lw e / (1 + e)), e = e^-|x|, a = 1 - y for x >= 0 and -pw y for x < 0.
+// No exp of a positive number, log1p computed without losing e^-|x| to rounding.
 import { expneg_f32x4, log_f32x4, hsum_f32x4 } from "./vmath";
 import { first_lanes, store_part } from "./blocks";
 
@@ -20,21 +24,17 @@ import { first_lanes, store_part } from "./blocks";
  *  shape nor on the chunking (chunks start at multiples of BCE_BLOCK), and its error not on the length. */
 export const BCE_BLOCK: i32 = 1024;
 
-/** The loss of each lane: w ((1 - y) x + lw softplus(-x)); e = e^-|x|. */
+/** The loss of each lane: w (a x + lw log1p(e)); e = e^-|x|, a = 1 - y (x >= 0) or -pw y (x < 0). */
 // @ts-ignore: decorator
-@inline function bce_loss(xv: v128, yv: v128, wv: v128, lw: v128, e: v128): v128 {
-  const one = f32x4.splat(1);
-  const sp = f32x4.add(log1p_small(e), f32x4.max(f32x4.neg(xv), f32x4.splat(0))); // softplus(-x)
-  return f32x4.mul(wv, f32x4.add(f32x4.mul(f32x4.sub(one, yv), xv), f32x4.mul(lw, sp)));
+@inline function bce_loss(xv: v128, a: v128, wv: v128, lw: v128, e: v128): v128 {
+  return f32x4.mul(wv, f32x4.add(f32x4.mul(a, xv), f32x4.mul(lw, log1p_small(e))));
 }
 
-/** The gradient of each lane, times s: s w ((1 - y) - lw sigmoid(-x)). */
+/** The gradient of each lane, times s: s w (a - sign(x) lw e / (1 + e)). */
 // @ts-ignore: decorator
-@inline function bce_grad(xv: v128, yv: v128, wv: v128, lw: v128, e: v128, s: v128): v128 {
-  const one = f32x4.splat(1);
-  // sigmoid(-x) = e / (1 + e) for x >= 0, 1 / (1 + e) for x < 0
-  const sig = f32x4.div(v128.bitselect(e, one, f32x4.ge(xv, f32x4.splat(0))), f32x4.add(one, e));
-  return f32x4.mul(f32x4.mul(s, wv), f32x4.sub(f32x4.sub(one, yv), f32x4.mul(lw, sig)));
+@inline function bce_grad(neg: v128, a: v128, wv: v128, lw: v128, e: v128, s: v128): v128 {
+  const q = f32x4.div(f32x4.mul(lw, e), f32x4.add(f32x4.splat(1), e)); // lw sigmoid(-|x|)
+  return f32x4.mul(f32x4.mul(s, wv), f32x4.add(a, v128.bitselect(q, f32x4.neg(q), neg)));
 }
 
 /**
@@ -50,7 +50,7 @@ export function bce_logits_f32(
   x: usize, y: usize, w: usize, pw: usize, loss: usize, grad: usize, scales: usize,
   n: i32, L: i32, j0: i32, wMode: i32, gscale: f32, total: f64,
 ): f64 {
-  const one = f32x4.splat(1), zero = f32x4.splat(0), gs = f32x4.splat(gscale);
+  const one = f32x4.splat(1), zero = f32x4.splat(0), ninf = f32x4.splat(-Infinity), gs = f32x4.splat(gscale);
   let j = j0;
   for (let b = 0; b < n; b += BCE_BLOCK) {
     let acc = zero;
@@ -60,12 +60,15 @@ export function bce_logits_f32(
       const o = <usize>i << 2, oj = <usize>j << 2;
       const xv = v128.load(x + o), yv = v128.load(y + o);
       const e = expneg_f32x4(f32x4.neg(f32x4.abs(xv))); // e^-|x| in (0, 1]
-      const lw = pw ? f32x4.add(f32x4.mul(f32x4.sub(v128.load(pw + oj), one), yv), one) : one;
+      const pv = pw ? v128.load(pw + oj) : one;
+      const lw = pw ? f32x4.add(f32x4.mul(f32x4.sub(pv, one), yv), one) : one;
+      const neg = f32x4.lt(xv, zero);
+      const a = v128.bitselect(f32x4.neg(f32x4.mul(pv, yv)), f32x4.sub(one, yv), neg);
       const wv = wMode == 0 ? one : v128.load(w + (wMode == 1 ? oj : o));
-      const l = bce_loss(xv, yv, wv, lw, e);
+      const l = v128.or(bce_loss(xv, a, wv, lw, e), f32x4.eq(xv, ninf)); // NaN at -inf, as PyTorch's -inf + inf
       acc = f32x4.add(acc, k == 4 ? l : v128.bitselect(l, zero, first_lanes(k)));
       if (loss) store_part(loss + o, l, k);
-      if (grad) store_part(grad + o, bce_grad(xv, yv, wv, lw, e, scales ? v128.load(scales + o) : gs), k);
+      if (grad) store_part(grad + o, bce_grad(neg, a, wv, lw, e, scales ? v128.load(scales + o) : gs), k);
       j += 4;
       while (j >= L) j -= L;
     }

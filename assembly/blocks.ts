@@ -26,8 +26,15 @@ export function set_inv_t(v: f32): void {
   inv_t = max(v, reinterpret<f32>(1));
 }
 const MAX_BLOCKS: i32 = 1024;
-/** Per-block records, 4 f32 each: bm, s, d, q (then bm is replaced by exp(bm - M) in combine). */
-const REC: usize = memory.data(MAX_BLOCKS << 4, 16);
+/** Per-block records, 8 f32 each: bm, s, d, q, k (then bm is replaced by exp(bm - M) in combine).
+ *  s sums the exponentials other than 1, k counts the 1s (x = bm): the row max's exp(0) = 1 in an f32
+ *  lane would round away every small term added to it, and se - 1 (what log1p needs) would keep only
+ *  that lane's error. Kept apart, se - 1 = (k - 1) + s is as accurate as s. */
+const REC: usize = memory.data(MAX_BLOCKS << 5, 16);
+// @ts-ignore: decorator
+@inline function rec(b: i32): usize {
+  return REC + (<usize>b << 5);
+}
 
 /** Block length for a row of C classes: BLOCK floats, or more when C exceeds MAX_BLOCKS * BLOCK. */
 // @ts-ignore: decorator
@@ -124,14 +131,16 @@ export const enum Sums {
 @inline function span_sums(
   p: usize, i: i32, n: i32, r: usize, e: usize, sums: Sums, w: usize, t: usize, av: v128, bv: v128, shift: f32, tv: v128, temper: bool,
 ): void {
-  const zero = f32x4.splat(0), sv = f32x4.splat(shift);
-  let s = zero, d = zero, q = zero;
+  const zero = f32x4.splat(0), one = f32x4.splat(1), sv = f32x4.splat(shift);
+  let s = zero, d = zero, q = zero, k = zero; // k: minus the count of 1s, per lane (i32)
   const end = i + n;
   for (const full = i + (n & ~3); i < full; i += 4) {
     const o = <usize>i << 2;
     const x = v128.load(p + o);
     const ex = expneg_f32x4(tempered(f32x4.sub(x, sv), tv, temper));
-    s = f32x4.add(s, ex);
+    const isOne = f32x4.eq(ex, one);
+    s = f32x4.add(s, v128.andnot(ex, isOne));
+    k = i32x4.add(k, isOne);
     if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
     else if (sums != Sums.NONE) {
       const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
@@ -143,19 +152,22 @@ export const enum Sums {
   if (i < end) {
     // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
     // the shift pads x - shift (0), 0 pads w, t
-    const k = end - i;
+    const n4 = end - i;
     const o = <usize>i << 2;
-    const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(k)));
-    s = f32x4.add(s, ex);
-    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, k, shift), sv))));
+    const ex = expneg_f32x4(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(n4)));
+    const isOne = f32x4.eq(ex, one);
+    s = f32x4.add(s, v128.andnot(ex, isOne));
+    k = i32x4.add(k, isOne);
+    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, n4, shift), sv))));
     else if (sums != Sums.NONE) {
-      const c = coef(load_part(w + o, k, 0), sums == Sums.PROB ? load_part(t + o, k, 0) : zero, av, bv, sums);
-      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, k, shift), sv)));
+      const c = coef(load_part(w + o, n4, 0), sums == Sums.PROB ? load_part(t + o, n4, 0) : zero, av, bv, sums);
+      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, n4, shift), sv)));
       q = f32x4.add(q, c);
     }
-    if (e) store_part(e + o, ex, k);
+    if (e) store_part(e + o, ex, n4);
   }
   store<f32>(r, hsum_f32x4(s), 4);
+  store<f32>(r, <f32>-(i32x4.extract_lane(k, 0) + i32x4.extract_lane(k, 1) + i32x4.extract_lane(k, 2) + i32x4.extract_lane(k, 3)), 16);
   if (sums != Sums.NONE) {
     store<f32>(r, hsum_f32x4(d), 8);
     store<f32>(r, hsum_f32x4(q), 12);
@@ -172,14 +184,15 @@ export const enum Sums {
     const bm = block_max(p + (<usize>j << 2), n);
     // a block of only -inf (and NaN) has no finite max: shift by 0, so -inf gives 0 and NaN stays NaN
     const shift: f32 = bm == -Infinity ? 0 : bm;
-    const r = REC + (<usize>nb << 4);
+    const r = rec(nb);
     store<f32>(r, bm);
     // spans of at most BLOCK floats; a longer block (C > MAX_BLOCKS * BLOCK) adds them in f64, rounded once
-    let s: f64 = 0, d: f64 = 0, q: f64 = 0;
+    let s: f64 = 0, d: f64 = 0, q: f64 = 0, k: f32 = 0;
     for (let u = 0; u < n; u += BLOCK) {
       span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper);
       if (n > BLOCK) {
         s += load<f32>(r, 4);
+        k += load<f32>(r, 16);
         if (sums != Sums.NONE) {
           d += load<f32>(r, 8);
           q += load<f32>(r, 12);
@@ -188,6 +201,7 @@ export const enum Sums {
     }
     if (n > BLOCK) {
       store<f32>(r, <f32>s, 4);
+      store<f32>(r, k, 16);
       if (sums != Sums.NONE) {
         store<f32>(r, <f32>d, 8);
         store<f32>(r, <f32>q, 12);
@@ -200,6 +214,8 @@ export const enum Sums {
 // combine()'s results for the row just folded
 export let row_M: f32 = 0;
 export let row_se: f32 = 0;
+/** se - 1, accurate when se is near 1 (one dominant logit): L = log1p(row_se1). */
+export let row_se1: f32 = 0;
 export let row_d: f64 = 0;
 export let row_q: f64 = 0;
 
@@ -212,7 +228,9 @@ export let row_q: f64 = 0;
 @inline export function combine(nb: i32, sums: Sums): void {
   if (nb == 1) { // the common case C <= BLOCK: the block is the row
     row_M = load<f32>(REC);
-    row_se = load<f32>(REC, 4);
+    const s = load<f32>(REC, 4), k = load<f32>(REC, 16);
+    row_se = s + k;
+    row_se1 = s + (k - 1);
     if (sums != Sums.NONE) {
       row_d = load<f32>(REC, 8);
       row_q = load<f32>(REC, 12);
@@ -221,14 +239,14 @@ export let row_q: f64 = 0;
     return;
   }
   let M: f32 = -Infinity;
-  for (let b = 0; b < nb; b++) M = max(M, load<f32>(REC + (<usize>b << 4)));
+  for (let b = 0; b < nb; b++) M = max(M, load<f32>(rec(b)));
   let se: f64 = 0, d: f64 = 0, q: f64 = 0;
   for (let b = 0; b < nb; b++) {
-    const r = REC + (<usize>b << 4);
+    const r = rec(b);
     const bm = load<f32>(r);
     const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
-    const sb = load<f32>(r, 4);
-    se += <f64>(sb * f);
+    const sb = load<f32>(r, 4) + load<f32>(r, 16); // s + k: d's weight (ENTROPY)
+    se += (<f64>load<f32>(r, 4) + <f64>load<f32>(r, 16)) * f;
     // a block of only -inf (sb = 0) adds nothing: (bm - M) * sb would be -inf * 0
     if (sums == Sums.ENTROPY) { if (sb != 0) d += <f64>f * (<f64>load<f32>(r, 8) + (<f64>bm - M) * sb); }
     else if (sums != Sums.NONE) {
@@ -240,6 +258,7 @@ export let row_q: f64 = 0;
   }
   row_M = M;
   row_se = <f32>se;
+  row_se1 = <f32>(se - 1); // f64: exact enough, as the 1 came in exactly
   row_d = d;
   row_q = q;
 }
@@ -247,7 +266,7 @@ export let row_q: f64 = 0;
 /** exp(bm - M) of block b, after combine(). */
 // @ts-ignore: decorator
 @inline export function block_factor(b: i32): f32 {
-  return load<f32>(REC + (<usize>b << 4));
+  return load<f32>(rec(b));
 }
 
 /**

@@ -1,11 +1,12 @@
 // Rows are finished four at a time: each row leaves its loss as A + B * log(se) (A, B in f64, se the
-// row's sum of exponentials) and one f32x4 log then serves the four rows. A log costs about as much as
+// row's sum of exponentials, passed as se - 1 for an accurate log1p) and one f32x4 log1p then serves the
+// four rows. A log costs about as much as
 // the whole rest of a 10-class row, so this matters for small C. finish() adds each row's loss to the
 // running total in row order, so the f64 total does not depend on how the rows were chunked or grouped.
-import { log_f32x4 } from "./vmath";
+import { log1p_f32x4 } from "./vmath";
 
 export const GROUP: i32 = 4;
-const SE: usize = memory.data(16, 16); // f32 x 4
+const SE1: usize = memory.data(16, 16); // f32 x 4: se - 1
 const LOGS: usize = memory.data(16, 16); // f32 x 4
 const A: usize = memory.data(32, 16); // f64 x 4
 const B: usize = memory.data(32, 16); // f64 x 4
@@ -18,12 +19,12 @@ export function start_total(t: f64): void {
   loss_total = t;
 }
 
-/** Row j of the group leaves l = a + b * log(se). Rows with no log term pass b = 0, se = 1. */
+/** Row j of the group leaves l = a + b * log1p(se1), se1 = se - 1. Rows with no log term pass b = 0, se1 = 0. */
 // @ts-ignore: decorator
-@inline export function leave(j: i32, a: f64, b: f64, se: f32): void {
+@inline export function leave(j: i32, a: f64, b: f64, se1: f32): void {
   store<f64>(A + (<usize>j << 3), a);
   store<f64>(B + (<usize>j << 3), b);
-  store<f32>(SE + (<usize>j << 2), se);
+  store<f32>(SE1 + (<usize>j << 2), se1);
 }
 
 /** The a that row j left. */
@@ -35,7 +36,7 @@ export function start_total(t: f64): void {
 /** Takes the four logs at once; then logged(j) is log(se) of row j. */
 // @ts-ignore: decorator
 @inline export function take_logs(): void {
-  v128.store(LOGS, log_f32x4(v128.load(SE)));
+  v128.store(LOGS, log1p_f32x4(v128.load(SE1)));
 }
 
 // @ts-ignore: decorator

@@ -123,7 +123,7 @@ export function xent_index_lanes(
   for (let j = 0; j < n; j++) {
     const t = load<i32>(target + (<usize>j << 2));
     if (t == ignoreIndex) {
-      leave(j, 0, 0, 1);
+      leave(j, 0, 0, 0);
       continue;
     }
     const wt = load<f32>(weight + (<usize>t << 2));
@@ -134,7 +134,7 @@ export function xent_index_lanes(
     let a = -<f64>hot * wt * (<f64>xt - M) * inv_t;
     if (eps > 0) a -= <f64>ec * lane_of(d, j) * inv_t;
     const zk = z_on() ? z_term(j, <f64>M * inv_t, <f64>lane_of(logs, j), se, scale) : 0;
-    leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se);
+    leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se - 1);
     if (grad) {
       kv = set_lane(kv, j, (scale * (hot * wt + ecw) / se + zk) * inv_t);
       bv = set_lane(bv, j, scale * ec * inv_t);
@@ -178,8 +178,8 @@ export function lse_lanes(x: usize, out: usize, C: i32, n: i32): void {
   for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_f32x4(f32x4.sub(v128.load(T + (<usize>c << 4)), sv)));
   for (let j = 0; j < n; j++) {
     const M = lane_of(m, j);
-    if (isFinite(M)) leave(j, M, 1, lane_of(s, j));
-    else leave(j, isNaN(row_max(x + (<usize>j * C << 2), C)) ? NaN : M, 0, 1);
+    if (isFinite(M)) leave(j, M, 1, lane_of(s, j) - 1);
+    else leave(j, isNaN(row_max(x + (<usize>j * C << 2), C)) ? NaN : M, 0, 0);
   }
   finish(n, out);
 }

@@ -1,6 +1,6 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, row_M, row_se, Sums, store_part, set_inv_t } from "./blocks";
+import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part, set_inv_t } from "./blocks";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
 import { LANES_MAX_C, lse_lanes } from "./lanes";
@@ -20,8 +20,8 @@ function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
       combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
       const M = row_M;
       // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
-      if (isFinite(M)) leave(j, M, 1, row_se);
-      else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 1);
+      if (isFinite(M)) leave(j, M, 1, row_se1);
+      else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 0);
     }
     finish(n, out + (<usize>r0 << 2));
   }
@@ -32,7 +32,7 @@ function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
-      leave(j, row_M, 0, row_se); // a = M for the output pass below
+      leave(j, row_M, 0, row_se1); // a = M for the output pass below
     }
     take_logs();
     for (let j = 0; j < n; j++) {

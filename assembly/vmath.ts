@@ -100,6 +100,24 @@ const TANH_SMALL: f32 = 0.55;
   return v128.or(t, v128.and(y, i32x4.splat(0x80000000)));
 }
 
+/** ln(1 + x) for x >= -1, accurate when x is tiny (a sum of exponentials minus its 1): Goldberg's
+ *  log(u) x / (u - 1) with u = 1 + x rounded, x itself where u rounds to 1, and log(u) from x = 1 up
+ *  (where nothing cancels, and +inf stays +inf). */
+// @ts-ignore: decorator
+@inline export function log1p_f32x4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const u = f32x4.add(one, x);
+  const d = f32x4.sub(u, one);
+  const l = log_f32x4(u);
+  const r = v128.bitselect(x, f32x4.div(f32x4.mul(l, x), d), f32x4.eq(d, f32x4.splat(0)));
+  return v128.bitselect(l, r, f32x4.ge(x, one));
+}
+
+// @ts-ignore: decorator
+@inline export function log1p_f32(x: f32): f32 {
+  return f32x4.extract_lane(log1p_f32x4(f32x4.splat(x)), 0);
+}
+
 // @ts-ignore: decorator
 @inline export function expneg_f32(x: f32): f32 {
   return f32x4.extract_lane(expneg_f32x4(f32x4.splat(x)), 0);

@@ -18,9 +18,9 @@
 // position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
-import { row_blocks, combine, row_grad, row_M, row_se, row_d, row_q, Sums, inv_t } from "./blocks";
+import { row_blocks, combine, row_grad, row_M, row_se, row_se1, row_d, row_q, Sums, inv_t } from "./blocks";
 import { start_z, z_on, z_term, z_loss_of } from "./zloss";
-import { log_f32 } from "./vmath";
+import { log1p_f32 } from "./vmath";
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { GROUP, leave, finish, start_total, loss_total } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
@@ -55,7 +55,7 @@ function xent_index_rows(
       const p = x + o, g = grad ? grad + o : 0;
       const t = load<i32>(target + (<usize>r << 2));
       if (t == ignoreIndex) {
-        leave(j, 0, 0, 1);
+        leave(j, 0, 0, 0);
         if (stats) {
           store<f32>(lseOut + (<usize>r << 2), NaN);
           store<f32>(entOut + (<usize>r << 2), NaN);
@@ -71,14 +71,14 @@ function xent_index_rows(
       if (logProbs) {
         let l = -<f64>hot * wt * xt;
         if (eps > 0) l -= <f64>ec * row_wdot(p, weight, C, 0);
-        leave(j, l, 0, 1);
+        leave(j, l, 0, 0);
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
         if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0), Sums.SMOOTH);
         else if (stats) {
           combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0), Sums.ENTROPY);
           // lse = M' + L; entropy = -sum p log p = L - inv_t sum e (x - M) / se
-          const L = log_f32(row_se);
+          const L = log1p_f32(row_se1);
           store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row_M * inv_t + L));
           store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>inv_t * row_d / row_se));
         } else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
@@ -86,11 +86,21 @@ function xent_index_rows(
         // M' = M inv_t, d' = inv_t sum w (x - M), L = log(se)
         let a = -<f64>hot * wt * (<f64>xt - row_M) * inv_t;
         if (eps > 0) a -= <f64>ec * row_d * inv_t;
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
-        leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se);
-        if (g) row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log1p_f32(row_se1), row_se, scale) : 0;
+        leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se1);
+        if (g) {
+          row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
+          // the target's own coefficient: at the row max (e = 1) k / se - c cancels as se -> 1, so there
+          // it is the same algebra with 1 / se - 1 = -(se - 1) / se
+          const gt = g + (<usize>t << 2);
+          if (xt == row_M) {
+            let v = (scale * (ecw - hot * wt * row_se1) / row_se + zk) * inv_t;
+            if (eps > 0) v -= wt * (scale * ec * inv_t);
+            store<f32>(gt, v);
+          } else store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
+        }
       }
-      if (g) {
+      if (g && logProbs) {
         // the target's own coefficient, added after the row pass
         const gt = g + (<usize>t << 2);
         store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
@@ -114,13 +124,13 @@ function xent_prob_rows(
       const p = x + o, t = target + o, g = grad ? grad + o : 0;
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
       if (logProbs) {
-        leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 1);
+        leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 0);
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
         combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec), Sums.PROB);
         // loss = L q - d', d' = inv_t sum w t' (x - M), q = sum w t'
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log_f32(row_se), row_se, scale) : 0;
-        leave(j, z_on() ? -row_d * inv_t + z_loss_of(j) : -row_d * inv_t, row_q, row_se);
+        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log1p_f32(row_se1), row_se, scale) : 0;
+        leave(j, z_on() ? -row_d * inv_t + z_loss_of(j) : -row_d * inv_t, row_q, row_se1);
         if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * inv_t, weight, t, scale * hot * inv_t, scale * ec * inv_t);
       }
     }

@@ -148,13 +148,18 @@ function bce(job: BceJob): number {
   for (let i = 0; i < R * L; i++) {
     const j = i % L;
     const w = wMode === 0 ? 1 : weight![wMode === 1 ? j : i];
-    const lw = posWeight ? (posWeight[j] - 1) * y[i] + 1 : 1;
+    const pw = posWeight ? posWeight[j] : 1;
+    const lw = (pw - 1) * y[i] + 1;
     const v = x[i];
-    const sp = Math.log1p(Math.exp(-Math.abs(v))) + Math.max(-v, 0); // softplus(-x), stable
-    const l = w * ((1 - y[i]) * v + lw * sp);
+    // PyTorch's (1 - y) x + lw (log1p(e^-|x|) + max(-x, 0)) cancels for x << 0; since (1 - y) - lw = -pw y,
+    // a x + lw log1p(e^-|x|) with a = -pw y there is the same, and has terms of one sign (as the wasm kernel)
+    const e = Math.exp(-Math.abs(v));
+    const a = v < 0 ? -pw * y[i] : 1 - y[i];
+    const l = v === -Infinity ? NaN : w * (a * v + lw * Math.log1p(e)); // NaN at -inf, as PyTorch's -inf + inf
     if (loss) loss[i] = l;
     total += l;
-    if (grad) grad[i] = (scales ? scales[i] : gscale) * w * ((1 - y[i]) - lw / (1 + Math.exp(v))); // x read first
+    const q = (lw * e) / (1 + e); // lw sigmoid(-|x|)
+    if (grad) grad[i] = (scales ? scales[i] : gscale) * w * (v < 0 ? a + q : a - q); // x read first
   }
   return total;
 }
