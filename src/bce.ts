@@ -1,7 +1,8 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { kernels } from './backend/select.ts';
 import { WeightMode, type BceJob } from './backend/types.ts';
-import { checkFloat32Array, checkNoOverlap, checkOptions, describe, readArg, shapeString } from './args.ts';
+import { checkFloat32Array, checkOptions, readArg, shapeString } from './args.ts';
+import { gradScale, outBuffer, reduced, returnedOut } from './outputs.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 
@@ -76,8 +77,7 @@ function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): number |
   const job: BceJob = { x: p.x, y: p.y, R: p.R, L: p.L, weight: p.w, wMode: p.mode, posWeight: p.pw, loss, grad: null, scales: null, gscale: 1, ...extra };
   const total = kernels().bce(job);
   extra.grad = job.grad;
-  if (loss) return loss;
-  return Math.fround(p.reduction === 'sum' ? total : total / p.x.length); // 0/0 = NaN for an empty input
+  return loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.x.length);
 }
 
 /**
@@ -94,27 +94,11 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceGradOptions,
 ): { loss: number | Float32Array; grad: Float32Array } {
   const p = resolveBce(input, target, options, true);
-  const { gradOutput = 1, out } = p.opts;
-  let gscale = 1, scales: Float32Array | null = null;
-  if (p.reduction === 'none' && gradOutput instanceof Float32Array) {
-    if (gradOutput.length !== p.x.length) throw new RangeError(`options.gradOutput: expected ${p.x.length} values, got ${gradOutput.length}`);
-    scales = gradOutput;
-  } else if (typeof gradOutput === 'number') {
-    gscale = p.reduction === 'mean' ? gradOutput / p.x.length : gradOutput;
-  } else {
-    throw new TypeError(`options.gradOutput: expected a number${p.reduction === 'none' ? ' or a Float32Array' : ''}, got ${describe(gradOutput)}`);
-  }
-  let grad: Float32Array;
-  if (out === undefined) grad = new Float32Array(p.x.length);
-  else {
-    grad = checkFloat32Array('options.out', readArg('options.out', out));
-    if (grad.length !== p.x.length) throw new RangeError(`options.out: expected length ${p.x.length}, got ${grad.length}`);
-    checkNoOverlap('options.out', grad, [
-      ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
-    ], p.x);
-  }
+  const { gscale, scales } = gradScale(p.opts.gradOutput ?? 1, p.reduction, p.x.length, p.x.length, 'element');
+  const grad = outBuffer(p.opts.out, p.x.length, [
+    ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
+  ], p.x);
   const extra: Partial<BceJob> = { grad, gscale, scales };
   const loss = run(p, extra);
-  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
-  return { loss, grad: extra.grad === grad && out !== undefined ? out as Float32Array : extra.grad! };
+  return { loss, grad: returnedOut(extra.grad!, grad, p.opts.out) };
 }

@@ -3,6 +3,7 @@ import { kernels } from './backend/select.ts';
 import type { XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose/check.ts';
 import { checkOptions, readArg } from './args.ts';
+import { reduced, returnedOut } from './outputs.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
@@ -22,11 +23,9 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
   const total = kernels().xent(j);
   extra.grad = j.grad; // a gradient in WASM memory comes back as a fresh view if the memory grew
   extra.zTotal = j.zTotal;
-  if (loss) return loss;
-  if (p.reduction === 'sum') return Math.fround(total);
   // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
   // smoothing sum alone would give inf
-  return p.denominator === 0 ? NaN : Math.fround(total / p.denominator);
+  return loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.denominator);
 }
 
 /**
@@ -69,12 +68,10 @@ export function crossEntropyWithGrad(
   const { out, gscale, scales } = resolveGradOptions(p, opts);
   const extra: Partial<XentJob> = { grad: out, gscale, scales };
   const loss = lossOf(p, false, extra);
-  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
-  const grad = extra.grad === out && opts.out !== undefined ? opts.out as Float32Array : extra.grad!;
+  const grad = returnedOut(extra.grad!, out, opts.out);
   if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
   // the z-loss part of `loss` alone, reduced the same way
-  const z = extra.zTotal ?? 0;
-  return { loss, grad, zLoss: Math.fround(p.reduction === 'sum' ? z : p.denominator === 0 ? NaN : z / p.denominator) };
+  return { loss, grad, zLoss: reduced(extra.zTotal ?? 0, p.reduction, p.denominator) };
 }
 
 /**

@@ -4,8 +4,9 @@
 import type { Reduction, Target } from './types.ts';
 import { Half, type HalfKind } from './half.ts';
 import {
-  checkFloat32Array, checkInteger, checkNoOverlap, checkShapeOf, describe, MAX_DIM, readArg, shapeString,
+  checkFloat32Array, checkInteger, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './args.ts';
+import { gradScale, outBuffer } from './outputs.ts';
 import { positionShape, sameShape } from './shape.ts';
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
@@ -277,36 +278,9 @@ export function resolveProblem(input: unknown, target: unknown, opts: Record<str
 export function resolveGradOptions(
   problem: Problem, opts: Record<string, unknown>,
 ): { out: Float32Array; gscale: number; scales: Float32Array | null } {
-  const { gradOutput = 1, out } = opts;
-  const positions = problem.N * problem.S;
-  let gscale = 1;
-  let scales: Float32Array | null = null;
-  if (problem.reduction === 'none') {
-    if (gradOutput instanceof Float32Array) {
-      if (gradOutput.length !== positions) {
-        throw new RangeError(`options.gradOutput: expected ${positions} values (one per position), got ${gradOutput.length}`);
-      }
-      scales = gradOutput;
-    } else if (typeof gradOutput === 'number') gscale = gradOutput;
-    else throw new TypeError(`options.gradOutput: expected a Float32Array or a number, got ${describe(gradOutput)}`);
-  } else {
-    if (typeof gradOutput !== 'number') {
-      throw new TypeError(`options.gradOutput: expected a number for reduction '${problem.reduction}', got ${describe(gradOutput)}`);
-    }
-    // a mean over zero total weight is NaN, and so is its gradient on every non-ignored position (PyTorch)
-    if (problem.reduction === 'sum') gscale = gradOutput;
-    else gscale = problem.denominator === 0 ? NaN : gradOutput / problem.denominator;
-  }
-  let dest: Float32Array;
-  if (out === undefined) dest = new Float32Array(problem.data.length);
-  else {
-    dest = checkFloat32Array('options.out', readArg('options.out', out));
-    if (dest.length !== problem.data.length) {
-      throw new RangeError(`options.out: expected length ${problem.data.length} (the input's), got ${dest.length}`);
-    }
-    checkNoOverlap('options.out', dest, [
-      ['input.data', problem.data], ['target.data', problem.prob], ['options.weight', problem.weight], ['options.gradOutput', scales],
-    ], problem.half ? null : problem.data);
-  }
-  return { out: dest, gscale, scales };
+  const { gscale, scales } = gradScale(opts.gradOutput ?? 1, problem.reduction, problem.N * problem.S, problem.denominator, 'position');
+  const out = outBuffer(opts.out, problem.data.length, [
+    ['input.data', problem.data], ['target.data', problem.prob], ['options.weight', problem.weight], ['options.gradOutput', scales],
+  ], problem.half ? null : problem.data, " (the input's)");
+  return { out, gscale, scales };
 }

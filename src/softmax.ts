@@ -1,7 +1,8 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
 import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
-import { checkFloat32Array, checkInteger, checkNoOverlap, checkOptions, readArg, shapeString } from './args.ts';
+import { checkInteger, checkOptions, readArg, shapeString } from './args.ts';
+import { outBuffer, returnedOut } from './outputs.ts';
 import { resolveTensor } from './problem.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
 
@@ -19,18 +20,11 @@ function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOpti
   const C = shape[d];
   const S = shape.slice(d + 1).reduce((a, b) => a * b, 1);
   const length = op === 'logsumexp' ? N * S : data.length;
-  let out: Float32Array;
-  if (opts.out === undefined) out = new Float32Array(length);
-  else {
-    out = checkFloat32Array('options.out', readArg('options.out', opts.out));
-    if (out.length !== length) throw new RangeError(`options.out: expected length ${length}, got ${out.length}`);
-    // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
-    checkNoOverlap('options.out', out, [['input.data', data]], op === 'logsumexp' ? null : data);
-  }
+  // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
+  const out = outBuffer(opts.out, length, [['input.data', data]], op === 'logsumexp' ? null : data);
   if (C === 0) out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
   const result = C === 0 ? out : kernels().classOp(op, data, N, C, S, out);
-  // the caller's own out, unless the backend re-derived it (WASM memory that grew)
-  return result === out && opts.out !== undefined ? opts.out as Float32Array : result;
+  return returnedOut(result, out, opts.out);
 }
 
 /**
