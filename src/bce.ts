@@ -72,12 +72,12 @@ function resolveBce(input: Tensor | Float32Array, target: Tensor | Float32Array,
   return { x, y, R, L, w, mode, pw, reduction: resolveReduction(opts.reduction), opts };
 }
 
-function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): number | Float32Array {
+/** Runs the job and reduces; with the backend's result (its gradient view). */
+function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): { loss: number | Float32Array; grad: Float32Array | null } {
   const loss = p.reduction === 'none' ? new Float32Array(p.x.length) : null;
   const job: BceJob = { x: p.x, y: p.y, R: p.R, L: p.L, weight: p.w, wMode: p.mode, posWeight: p.pw, loss, grad: null, scales: null, gscale: 1, ...extra };
-  const total = kernels().bce(job);
-  extra.grad = job.grad;
-  return loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.x.length);
+  const { total, grad } = kernels().bce(job);
+  return { loss: loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.x.length), grad };
 }
 
 /**
@@ -86,7 +86,7 @@ function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): number |
  * @throws {TypeError} wrong argument types or unknown options; {RangeError} shape mismatches
  */
 export function binaryCrossEntropyWithLogits(input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceOptions): number | Float32Array {
-  return run(resolveBce(input, target, options, false), {});
+  return run(resolveBce(input, target, options, false), {}).loss;
 }
 
 /** The loss and d(loss)/d(input), laid out like the input, from one pass. */
@@ -98,7 +98,6 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   const grad = outBuffer(p.opts.out, p.x.length, [
     ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
   ], p.x);
-  const extra: Partial<BceJob> = { grad, gscale, scales };
-  const loss = run(p, extra);
-  return { loss, grad: returnedOut(extra.grad!, grad, p.opts.out) };
+  const result = run(p, { grad, gscale, scales });
+  return { loss: result.loss, grad: returnedOut(result.grad!, grad, p.opts.out) };
 }

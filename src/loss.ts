@@ -1,6 +1,6 @@
 // The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
 import { kernels } from './backend/select.ts';
-import type { XentJob } from './backend/types.ts';
+import type { JobResult, XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose/check.ts';
 import { checkOptions, readArg } from './args.ts';
 import { reduced, returnedOut } from './outputs.ts';
@@ -17,15 +17,12 @@ export function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): Xen
 
 /** Runs the job and reduces: per-position losses for 'none', else the sum or the weighted mean, as an
  *  f32 value (the sum itself is accumulated in float64). A mean over zero total weight is NaN. */
-function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number | Float32Array {
+function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): { loss: number | Float32Array; result: JobResult } {
   const loss = p.reduction === 'none' ? new Float32Array(p.N * p.S) : null;
-  const j = job(p, logProbs, { ...extra, loss });
-  const total = kernels().xent(j);
-  extra.grad = j.grad; // a gradient in WASM memory comes back as a fresh view if the memory grew
-  extra.zTotal = j.zTotal;
+  const result = kernels().xent(job(p, logProbs, { ...extra, loss }));
   // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
   // smoothing sum alone would give inf
-  return loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.denominator);
+  return { loss: loss ?? reduced(result.total, p.reduction as 'mean' | 'sum', p.denominator), result };
 }
 
 /**
@@ -44,7 +41,7 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): number 
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
   const [x, t, opts] = readArgs(input, target, options, CE_KEYS);
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
-  return lossOf(resolveProblem(x, t, opts), false, {});
+  return lossOf(resolveProblem(x, t, opts), false, {}).loss;
 }
 
 /** The arguments of a loss, each read once: everything after this works on the copies. */
@@ -66,12 +63,11 @@ export function crossEntropyWithGrad(
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'grad', false);
   const p = resolveProblem(x, t, opts);
   const { out, gscale, scales } = resolveGradOptions(p, opts);
-  const extra: Partial<XentJob> = { grad: out, gscale, scales };
-  const loss = lossOf(p, false, extra);
-  const grad = returnedOut(extra.grad!, out, opts.out);
+  const { loss, result } = lossOf(p, false, { grad: out, gscale, scales });
+  const grad = returnedOut(result.grad!, out, opts.out);
   if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
   // the z-loss part of `loss` alone, reduced the same way
-  return { loss, grad, zLoss: reduced(extra.zTotal ?? 0, p.reduction, p.denominator) };
+  return { loss, grad, zLoss: reduced(result.zTotal, p.reduction, p.denominator) };
 }
 
 /**
@@ -82,5 +78,5 @@ export function crossEntropyWithGrad(
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
   const [x, t, opts] = readArgs(logProbs, target, options, LOSS_KEYS);
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', true);
-  return lossOf(resolveProblem(x, t, opts), true, {});
+  return lossOf(resolveProblem(x, t, opts), true, {}).loss;
 }

@@ -14,6 +14,7 @@ import { bce64 } from './reference/xent64.ts';
 import { kernels } from '../src/backend/select.ts';
 import { job } from '../src/loss.ts';
 import { CE_KEYS, resolveProblem } from '../src/problem.ts';
+import { checkOptions } from '../src/args.ts';
 
 const MiB = 2 ** 20;
 const DEFAULT_LIMIT = 256 * MiB;
@@ -390,13 +391,14 @@ describe.each(BACKENDS)("11. a row's results do not depend on its position on %s
 
 /** The backend's float64 sums, before the f32 reduction hides their last bits: the loss, the z-loss part. */
 function f64Totals(k: ReturnType<typeof makeCase>): number[] {
-  const j = job(resolveProblem(k.input, k.target, { ...k.opts, reduction: 'sum' }, CE_KEYS), false, {});
-  return [kernels().xent(j), j.zTotal ?? 0];
+  const j = job(resolveProblem(k.input, k.target, checkOptions({ ...k.opts, reduction: 'sum' }, CE_KEYS)), false, {});
+  const { total, zTotal } = kernels().xent(j);
+  return [total, zTotal];
 }
 
 function bceTotal(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array): number {
   const L = shape[shape.length - 1];
-  return kernels().bce({ x, y, R: x.length / L, L, weight: w, wMode: 1, posWeight: pw, loss: null, grad: null, scales: null, gscale: 1 });
+  return kernels().bce({ x, y, R: x.length / L, L, weight: w, wMode: 1, posWeight: pw, loss: null, grad: null, scales: null, gscale: 1 }).total;
 }
 
 function bceOutputs(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array) {

@@ -1,7 +1,7 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
 import { IGNORED } from '../problem.ts';
-import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
+import type { BceJob, ClassOp, JobResult, Kernels, XentJob } from './types.ts';
 import { halfToFloat32 } from '../half.ts';
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
@@ -27,9 +27,8 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
   return s;
 }
 
-function xent(job: XentJob): number {
-  job.zTotal = 0;
-  if (job.N * job.S === 0) return 0; // no positions: nothing may loop over C (it can be huge)
+function xent(job: XentJob): JobResult {
+  if (job.N * job.S === 0) return { total: 0, zTotal: 0, grad: job.grad }; // nothing may loop over C (it can be huge)
   const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss, softcap } = job;
   // half-precision logits are widened up front here (the wasm kernels do it a chunk at a time)
   const x = job.half ? halfToFloat32(job.x as Uint16Array, job.half) : (job.x as Float32Array);
@@ -119,8 +118,7 @@ function xent(job: XentJob): number {
       }
     }
   });
-  job.zTotal = zTotal;
-  return total;
+  return { total, zTotal, grad };
 }
 
 function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
@@ -142,7 +140,7 @@ function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, 
   return out;
 }
 
-function bce(job: BceJob): number {
+function bce(job: BceJob): JobResult {
   const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales, gscale } = job;
   let total = 0;
   for (let i = 0; i < R * L; i++) {
@@ -161,7 +159,7 @@ function bce(job: BceJob): number {
     const q = (lw * e) / (1 + e); // lw sigmoid(-|x|)
     if (grad) grad[i] = (scales ? scales[i] : gscale) * w * (v < 0 ? a + q : a - q); // x read first
   }
-  return total;
+  return { total, zTotal: 0, grad };
 }
 
 export const jsKernels: Kernels = { name: 'js', xent, bce, classOp };

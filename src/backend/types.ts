@@ -23,8 +23,7 @@ export interface XentJob {
   logProbs: boolean;
   /** Per-position losses are written here when given (N*S floats). */
   loss: Float32Array | null;
-  /** The gradient is written here when given (N*C*S floats); it may be x itself. A backend that grows
-   *  the WASM memory this array lives in replaces it with a fresh view of the same floats. */
+  /** The gradient is written here when given (N*C*S floats); it may be x itself. */
   grad: Float32Array | null;
   /** Gradient scale per position (reduction 'none'), or null to use gscale for every position. */
   scales: Float32Array | null;
@@ -39,8 +38,6 @@ export interface XentJob {
    *  capped) logits, NaN where ignored, from the same pass. */
   lse?: Float32Array | null;
   entropy?: Float32Array | null;
-  /** Set by the backend: the sum of the z-loss terms included in the returned total. */
-  zTotal?: number;
 }
 
 /** How a BceJob's weight is laid out. The numbers are the wasm ABI's (bce_logits_f32's `wMode`), which
@@ -60,8 +57,7 @@ export interface BceJob {
   /** pos_weight, one per last-axis position, or null. */
   posWeight: Float32Array | null;
   loss: Float32Array | null;
-  /** The gradient is written here when given; it may be x. Replaced by a fresh view if it lives in WASM
-   *  memory that grew. */
+  /** The gradient is written here when given; it may be x. */
   grad: Float32Array | null;
   scales: Float32Array | null;
   gscale: number;
@@ -69,12 +65,22 @@ export interface BceJob {
 
 export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
 
+/** What a job gives back; the job itself is left as it was. */
+export interface JobResult {
+  /** The sum of the per-position (per-element) losses, in float64, added in position order. */
+  total: number;
+  /** Of that total, the z-loss terms (cross-entropy; 0 without a z-loss). */
+  zTotal: number;
+  /** The job's grad, or a fresh view of the same floats when it lives in WASM memory that grew. */
+  grad: Float32Array | null;
+}
+
 export interface Kernels {
   readonly name: 'wasm' | 'js';
-  /** Runs a cross-entropy job; returns the sum of the per-position losses (float64). */
-  xent(job: XentJob): number;
-  /** Runs a binary cross-entropy job; returns the sum of the per-element losses (float64). */
-  bce(job: BceJob): number;
+  /** Runs a cross-entropy job. */
+  xent(job: XentJob): JobResult;
+  /** Runs a binary cross-entropy job (zTotal 0). */
+  bce(job: BceJob): JobResult;
   /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise.
    *  Returns out, or a fresh view of the same floats if it lives in WASM memory that grew. */
   classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array;

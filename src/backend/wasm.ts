@@ -4,7 +4,7 @@
 import { ABI_VERSION, WASM_BASE64 } from '../wasm/xent.generated.ts';
 import { IGNORED } from '../problem.ts';
 import { checkInteger } from '../args.ts';
-import type { BceJob, ClassOp, Kernels, XentJob } from './types.ts';
+import type { BceJob, ClassOp, JobResult, Kernels, XentJob } from './types.ts';
 
 /** The ABI version the loader expects: assembly/index.ts's, written next to the module by assembly/embed.mjs. */
 export { ABI_VERSION };
@@ -179,6 +179,11 @@ export class WasmKernels implements Kernels {
     return this.blocks.some((b) => at >= b.ptr && at + bytes <= b.ptr + b.bytes);
   }
 
+  /** `a`, or when it was a view of the module's memory that has grown since, a fresh view of its floats. */
+  private live(a: Float32Array | null, direct: boolean, at: number, length: number): Float32Array | null {
+    return direct && a!.buffer !== this.ex.memory.buffer ? new Float32Array(this.ex.memory.buffer, at, length) : a;
+  }
+
   /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
   private inMemory(a: Float32Array | null): boolean {
     return a !== null && a.buffer === this.ex.memory.buffer;
@@ -195,10 +200,10 @@ export class WasmKernels implements Kernels {
     return S === 1 ? 1 : Math.min(S, Math.max(4, Math.floor(SCRATCH_FLOATS / C)));
   }
 
-  xent(job: XentJob): number {
+  xent(job: XentJob): JobResult {
     const { x, N, C, S, index, prob, weight, loss, grad, scales } = job;
     const stats = index && job.lse && job.entropy ? { lse: job.lse, entropy: job.entropy } : null;
-    if (N * S === 0) return 0;
+    if (N * S === 0) return { total: 0, zTotal: 0, grad };
     const slab = C * S; // floats per n
     // arrays already in module memory are used where they are; the others are copied a chunk at a time
     // half-precision logits are copied as they are and widened into an f32 chunk by the kernel
@@ -264,15 +269,13 @@ export class WasmKernels implements Kernels {
       }
       if (grad && !gDirect) grad.set(f32.subarray(gp / 4, (gp / 4) + r * slab), n0 * slab);
     }
-    if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
-    job.zTotal = zTotal;
-    return total;
+    return { total, zTotal, grad: this.live(grad, gDirect, gAt, gLen) };
   }
 
-  bce(job: BceJob): number {
+  bce(job: BceJob): JobResult {
     const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales } = job;
     const n = R * L;
-    if (n === 0) return 0;
+    if (n === 0) return { total: 0, zTotal: 0, grad };
     const gDirect = this.inMemory(grad), gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
     // BCE is elementwise: chunks of whole summation blocks, whatever the shape
     const block = this.ex.BCE_BLOCK.value;
@@ -311,8 +314,7 @@ export class WasmKernels implements Kernels {
       if (loss) loss.set(this.f32.subarray(lc / 4, (lc / 4) + m), at);
       if (grad && !gDirect) grad.set(this.f32.subarray(xc / 4, (xc / 4) + m), at);
     }
-    if (gDirect && grad!.buffer !== this.ex.memory.buffer) job.grad = new Float32Array(this.ex.memory.buffer, gAt, gLen);
-    return total;
+    return { total, zTotal: 0, grad: this.live(grad, gDirect, gAt, gLen) };
   }
 
   classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
@@ -337,6 +339,6 @@ export class WasmKernels implements Kernels {
       kernel(xp, outPtr, r, C, S, sp, B);
       if (!oDirect) out.set(this.f32.subarray(outPtr / 4, (outPtr / 4) + r * width), n0 * width);
     }
-    return oDirect && out.buffer !== this.ex.memory.buffer ? new Float32Array(this.ex.memory.buffer, oAt, oLen) : out;
+    return this.live(out, oDirect, oAt, oLen)!;
   }
 }
