@@ -3,7 +3,8 @@
 import { kernels } from './backend/select.ts';
 import { job } from './loss.ts';
 import { checkOptions, describe, readArg } from './args.ts';
-import { resolveProblem, IGNORED } from './problem.ts';
+import { resolveProblem } from './problem.ts';
+import { IGNORED } from './backend/types.ts';
 import type { Logits, Target } from './types.ts';
 
 export interface TokenLogProbsOptions {

@@ -8,9 +8,7 @@ import {
 } from './args.ts';
 import { gradScale, outBuffer } from './outputs.ts';
 import { positionShape, sameShape } from './shape.ts';
-
-/** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
-export const IGNORED = -1;
+import { IGNORED } from './backend/types.ts';
 
 export interface Layout {
   /** The logits: f32 values, or 16-bit patterns when `half` is set. */

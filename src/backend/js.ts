@@ -1,7 +1,6 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
-import { IGNORED } from '../problem.ts';
-import type { BceJob, ClassOp, JobResult, Kernels, XentJob } from './types.ts';
+import { IGNORED, type BceJob, type ClassOp, type JobResult, type Kernels, type XentJob } from './types.ts';
 import { halfToFloat32 } from '../half.ts';
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */

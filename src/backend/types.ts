@@ -2,6 +2,9 @@
 // its memory, the JS backend works on them directly. Both compute the same math (see assembly/xent.ts).
 import type { Half } from '../half.ts';
 
+/** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
+export const IGNORED = -1;
+
 /** One cross-entropy evaluation over an (N, C, S) layout. */
 export interface XentJob {
   /** Logits (or log-probabilities when logProbs), N*C*S floats; 16-bit patterns when half is set. */

@@ -2,9 +2,8 @@
 // chunks of positions when a job is larger than the memory limit), calls one kernel per chunk and copies
 // the results out. Views of the memory are re-derived whenever it has grown.
 import { ABI_VERSION, WASM_BASE64 } from '../wasm/xent.generated.ts';
-import { IGNORED } from '../problem.ts';
 import { checkInteger } from '../args.ts';
-import type { BceJob, ClassOp, JobResult, Kernels, XentJob } from './types.ts';
+import { IGNORED, type BceJob, type ClassOp, type JobResult, type Kernels, type XentJob } from './types.ts';
 
 /** The ABI version the loader expects: assembly/index.ts's, written next to the module by assembly/embed.mjs. */
 export { ABI_VERSION };

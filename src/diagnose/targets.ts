@@ -1,7 +1,8 @@
 // The analyses of the targets and the class weights: class indices (range, integers, 1-based labels,
 // padding markers), probability targets (one-hot, not normalised) and weights <= 0 or not finite.
 import { describe } from '../args.ts';
-import { IGNORED, type Layout } from '../problem.ts';
+import type { Layout } from '../problem.ts';
+import { IGNORED } from '../backend/types.ts';
 import type { Reduction } from '../types.ts';
 import { Findings, Sample, fmt, plural, rowWord, which } from './findings.ts';
 import { INVALID, NORM_TOL, SHOWN } from './thresholds.ts';
