@@ -3,7 +3,7 @@
 // (inputs) or out (gradients, outputs).
 import { checkInteger, setViewGuard } from './args.ts';
 import { wasmKernels } from './backend/select.ts';
-import type { WasmKernels } from './backend/wasm.ts';
+import type { WasmHeap } from './backend/wasm/heap.ts';
 
 /** The views handed out by blocks since freed: a call given one is refused instead of computing on
  *  memory that may belong to a newer block. (Subarrays of them are caught only by the bounds check.) */
@@ -11,7 +11,7 @@ const freedViews = new WeakSet<object>();
 
 /** Refuses, at the boundary of every call, a freed allocFloat32 view and a view of xent's WASM memory
  *  outside every live block (the kernels would read past it). Installed by the first allocFloat32. */
-function guard(wasm: WasmKernels | null) {
+function guard(wasm: WasmHeap | null) {
   return (name: string, original: object, view: ArrayBufferView): void => {
     if (freedViews.has(original)) throw new TypeError(`${name}: this allocFloat32 array was freed`);
     if (wasm && view.buffer === wasm.buffer && !wasm.inBlock(view.byteOffset, view.byteLength) && view.byteLength > 0) {
@@ -57,7 +57,7 @@ export function allocFloat32(length: number): WasmFloat32Array {
   checkInteger('allocFloat32: length', length);
   if (length < 0) throw new RangeError(`allocFloat32: length must be >= 0, got ${length}`);
   if (length > 2 ** 30) throw new RangeError(`allocFloat32: length ${length} is more than wasm32's 4 GiB hold (2^30 floats)`);
-  const wasm = wasmKernels();
+  const wasm = wasmKernels()?.heap ?? null;
   setViewGuard(guard(wasm));
   let freed = false;
   const gone = () => new TypeError('allocFloat32: this array was freed');

@@ -1,7 +1,7 @@
 // The public surface: exports, backend selection and fallback, and the built package entry.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as xent from '../src/index.ts';
-import { ABI_VERSION, wasmBytes } from '../src/backend/wasm.ts';
+import { ABI_VERSION, wasmBytes } from '../src/backend/wasm/module.ts';
 
 const PUBLIC = [
   'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'logSoftmax', 'softmax', 'logSumExp',

@@ -5,7 +5,8 @@ import type { BackendName } from '../types.ts';
 import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
 import type { Kernels } from './types.ts';
-import { WasmKernels, wasmBytes } from './wasm.ts';
+import { WasmKernels } from './wasm/kernels.ts';
+import { wasmBytes } from './wasm/module.ts';
 
 export type BackendChoice = BackendName | 'auto';
 

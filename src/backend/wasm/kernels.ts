@@ -1,43 +1,11 @@
-// The WebAssembly backend: loads the embedded module, copies each job into the module's memory (in
-// chunks of positions when a job is larger than the memory limit), calls one kernel per chunk and copies
-// the results out. Views of the memory are re-derived whenever it has grown.
-import { ABI_VERSION, WASM_BASE64 } from '../wasm/xent.generated.ts';
-import { checkInteger } from '../args.ts';
-import { IGNORED, type BceJob, type ClassOp, type JobResult, type Kernels, type XentJob } from './types.ts';
+// The WebAssembly backend's jobs: each job is copied into the module's memory in chunks of rows (cache-sized,
+// and never more than the memory limit), one kernel call per chunk, the results copied out; arrays that
+// already live in the module's memory are used where they are.
+import { checkInteger } from '../../args.ts';
+import { IGNORED, type BceJob, type ClassOp, type JobResult, type Kernels, type XentJob } from '../types.ts';
+import { PAGE, regions, WasmHeap } from './heap.ts';
+import { exportsOf, type Exports } from './module.ts';
 
-/** The ABI version the loader expects: assembly/index.ts's, written next to the module by assembly/embed.mjs. */
-export { ABI_VERSION };
-
-interface Exports {
-  memory: WebAssembly.Memory;
-  ABI_VERSION: WebAssembly.Global;
-  heap_base(): number;
-  logsumexp_f32(x: number, out: number, N: number, C: number, S: number, scratch: number, B: number): void;
-  log_softmax_f32(x: number, out: number, N: number, C: number, S: number, scratch: number, B: number): void;
-  softmax_f32(x: number, out: number, N: number, C: number, S: number, scratch: number, B: number): void;
-  xent_index_f32(
-    x: number, target: number, weight: number, loss: number, grad: number, scales: number,
-    N: number, C: number, S: number, scratch: number, B: number,
-    ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
-    lseOut: number, entOut: number, total: number, zTotal: number,
-  ): number;
-  xent_prob_f32(
-    x: number, target: number, weight: number, loss: number, grad: number, scales: number,
-    N: number, C: number, S: number, scratch: number, B: number,
-    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number, total: number, zTotal: number,
-  ): number;
-  zloss_sum(): number;
-  half_to_f32(src: number, dst: number, n: number, kind: number): void;
-  softcap_f32(src: number, dst: number, n: number, c: number, s: number): void;
-  softcap_grad_f32(xs: number, g: number, n: number, c: number, s: number): void;
-  bce_logits_f32(
-    x: number, y: number, w: number, pw: number, loss: number, grad: number, scales: number,
-    n: number, L: number, j0: number, wMode: number, gscale: number, total: number,
-  ): number;
-  BCE_BLOCK: WebAssembly.Global;
-}
-
-const PAGE = 65536;
 /** Floats of scratch for K-dim inputs: blocks of B positions are gathered into B rows of C classes. */
 const SCRATCH_FLOATS = 1 << 14;
 
@@ -54,32 +22,6 @@ export function setWasmMemoryLimit(bytes: number): void {
   memoryLimit = bytes;
 }
 
-/** wasm32's address space: 65536 pages of 64 KiB. */
-const MAX_BYTES = 2 ** 32;
-
-export function wasmBytes(): Uint8Array<ArrayBuffer> {
-  const bin = atob(WASM_BASE64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
-// Byte offsets reach 4 GiB: plain arithmetic, never 32-bit integer operators (| & >> turn 2^31 negative)
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
-
-/** Lays out consecutive 16-byte aligned regions of the given byte sizes from `start`; returns their
- *  offsets followed by the end offset. */
-function regions(start: number, ...sizes: number[]): number[] {
-  const out: number[] = [];
-  let p = align16(start);
-  for (const s of sizes) {
-    out.push(p);
-    p = align16(p + s);
-  }
-  out.push(p);
-  return out;
-}
-
 /** f32[to + k] = src[(start + k) % src.length] for k < count: a last-axis array as bce_logits_f32 reads it. */
 function setPeriodic(f32: Float32Array, to: number, src: Float32Array, start: number, count: number): void {
   for (let k = 0; k < count;) {
@@ -89,109 +31,27 @@ function setPeriodic(f32: Float32Array, to: number, src: Float32Array, start: nu
   }
 }
 
-/** A block of module memory handed to the caller (allocF32), with 16 bytes of slack after it: the
- *  kernels read whole vectors, so the last row of an input may be read up to 12 bytes past its end. */
-interface Block {
-  ptr: number;
-  bytes: number;
-}
-
 /** @internal The wasm backend; not part of the published types (they must not need WebAssembly's). */
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   private readonly ex: Exports;
-  private f32 = new Float32Array(0);
-  private i32 = new Int32Array(0);
-  private u16 = new Uint16Array(0);
-  /** Live caller allocations, sorted by address; the per-call arena starts after the last one. */
-  private readonly blocks: Block[] = [];
-  private readonly heapBase: number;
+  /** The module's memory: allocFloat32's blocks (memory.ts) and the per-call arena. */
+  readonly heap: WasmHeap;
 
   constructor(instance: WebAssembly.Instance) {
-    this.ex = instance.exports as unknown as Exports;
-    const abi = this.ex.ABI_VERSION?.value;
-    if (abi !== ABI_VERSION) throw new Error(`xent.wasm ABI version ${abi} does not match the loader's ${ABI_VERSION}`);
-    this.heapBase = align16(this.ex.heap_base());
+    this.ex = exportsOf(instance);
+    this.heap = new WasmHeap(this.ex.memory, this.ex.heap_base());
   }
 
   /** Current size of the module's memory in bytes (it never shrinks: wasm memory cannot). */
   get memoryBytes(): number {
-    return this.ex.memory.buffer.byteLength;
-  }
-
-  /** The module's memory, for callers that keep arrays in it (allocF32). */
-  get buffer(): ArrayBuffer {
-    return this.ex.memory.buffer;
-  }
-
-  /** Where the per-call arena starts: after the caller's allocations. */
-  private get base(): number {
-    const last = this.blocks[this.blocks.length - 1];
-    return last ? align16(last.ptr + last.bytes + 16) : this.heapBase;
-  }
-
-  /** Grows memory to hold `end` bytes (plus the read slack) and re-derives the views if it grew. Called
-   *  before anything is written: a memory that cannot grow leaves every array as it was. */
-  private reserve(end: number): void {
-    const mem = this.ex.memory;
-    const have = mem.buffer.byteLength;
-    if (end + 16 > have) {
-      const want = end + 16;
-      try {
-        if (want > MAX_BYTES) throw new RangeError('beyond the 4 GiB of wasm32');
-        mem.grow(Math.ceil((want - have) / PAGE));
-      } catch (e) {
-        throw new RangeError(
-          `xent: cannot grow WASM memory from ${have} to ${want} bytes (${e instanceof Error ? e.message : String(e)}); ` +
-          'free allocFloat32 arrays, or lower setWasmMemoryLimit so that calls run in smaller chunks',
-        );
-      }
-    }
-    if (this.f32.buffer !== mem.buffer) {
-      this.f32 = new Float32Array(mem.buffer);
-      this.i32 = new Int32Array(mem.buffer);
-      this.u16 = new Uint16Array(mem.buffer);
-    }
-  }
-
-  /** Allocates `bytes` of module memory for the caller: the first gap between live blocks that fits,
-   *  else after the last. Returns the byte offset. */
-  alloc(bytes: number): number {
-    let at = this.heapBase;
-    let i = 0;
-    for (; i < this.blocks.length; i++) {
-      if (this.blocks[i].ptr >= at + bytes + 16) break;
-      at = align16(this.blocks[i].ptr + this.blocks[i].bytes + 16);
-    }
-    this.reserve(at + bytes);
-    this.blocks.splice(i, 0, { ptr: at, bytes });
-    return at;
-  }
-
-  free(ptr: number): void {
-    const i = this.blocks.findIndex((b) => b.ptr === ptr);
-    if (i >= 0) this.blocks.splice(i, 1);
-  }
-
-  /** Whether bytes [at, at + bytes) of the memory lie inside one live block (allocF32). */
-  inBlock(at: number, bytes: number): boolean {
-    return this.blocks.some((b) => at >= b.ptr && at + bytes <= b.ptr + b.bytes);
-  }
-
-  /** `a`, or when it was a view of the module's memory that has grown since, a fresh view of its floats. */
-  private live(a: Float32Array | null, direct: boolean, at: number, length: number): Float32Array | null {
-    return direct && a!.buffer !== this.ex.memory.buffer ? new Float32Array(this.ex.memory.buffer, at, length) : a;
-  }
-
-  /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
-  private inMemory(a: Float32Array | null): boolean {
-    return a !== null && a.buffer === this.ex.memory.buffer;
+    return this.heap.memoryBytes;
   }
 
   /** Rows (units of n) per chunk so that fixed + rows * perRow bytes stays under the limits. */
   private rowsPerChunk(N: number, fixed: number, perRow: number): number {
     // the limit caps the per-call arena, which starts after the caller's allocF32 blocks
-    const budget = Math.min(memoryLimit - (fixed - this.base), CHUNK_BYTES);
+    const budget = Math.min(memoryLimit - (fixed - this.heap.base), CHUNK_BYTES);
     return Math.max(1, Math.min(N, Math.floor(budget / perRow)));
   }
 
@@ -207,14 +67,14 @@ export class WasmKernels implements Kernels {
     // arrays already in module memory are used where they are; the others are copied a chunk at a time
     // half-precision logits are copied as they are and widened into an f32 chunk by the kernel
     const half = job.half;
-    const xDirect = !half && this.inMemory(x as Float32Array), pDirect = this.inMemory(prob), gDirect = this.inMemory(grad);
+    const xDirect = !half && this.heap.inMemory(x as Float32Array), pDirect = this.heap.inMemory(prob), gDirect = this.heap.inMemory(grad);
     // addresses now: growing the memory below detaches these views, and a detached view's byteOffset is 0
     const xAt = x.byteOffset, pAt = prob?.byteOffset ?? 0, gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
     const gradInPlace = grad !== null && (grad === x || (!gDirect && !xDirect)); // overwrite x's chunk copy
     const gradRegion = grad !== null && !gDirect && !gradInPlace;
     const B = this.blockSize(C, S);
     const scratchBytes = S === 1 ? 0 : B * C * 4 * (prob ? 2 : 1);
-    const [wp, sp, chunkStart] = regions(this.base, C * 4, scratchBytes);
+    const [wp, sp, chunkStart] = regions(this.heap.base, C * 4, scratchBytes);
     const { softcap } = job; // the capped logits go to a region of their own: the gradient needs them
     const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0) + (softcap ? 1 : 0)) +
       S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0) + (stats ? 2 : 0))) + 9 * 16;
@@ -231,15 +91,15 @@ export class WasmKernels implements Kernels {
         loss ? r * S * 4 : 0, scales ? r * S * 4 : 0, gradRegion ? r * slab * 4 : 0, half ? r * slab * 2 : 0,
         softcap ? r * slab * 4 : 0, stats ? r * S * 4 : 0, stats ? r * S * 4 : 0,
       );
-      this.reserve(end);
-      const { f32, i32 } = this;
+      this.heap.reserve(end);
+      const { f32, i32 } = this.heap;
       if (n0 === 0) { // the weights stay where they are for every chunk (growth keeps memory's contents)
         if (weight) f32.set(weight, wp / 4);
         else f32.fill(1, wp / 4, (wp / 4) + C);
       }
       let xp = xc;
       if (half) {
-        this.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc / 2);
+        this.heap.u16.set(x.subarray(n0 * slab, (n0 + r) * slab) as Uint16Array, hc / 2);
         this.ex.half_to_f32(hc, xc, r * slab, half);
       } else if (xDirect) xp = xAt + n0 * slab * 4;
       else f32.set(x.subarray(n0 * slab, (n0 + r) * slab) as Float32Array, xc / 4);
@@ -268,23 +128,23 @@ export class WasmKernels implements Kernels {
       }
       if (grad && !gDirect) grad.set(f32.subarray(gp / 4, (gp / 4) + r * slab), n0 * slab);
     }
-    return { total, zTotal, grad: this.live(grad, gDirect, gAt, gLen) };
+    return { total, zTotal, grad: this.heap.live(grad, gDirect, gAt, gLen) };
   }
 
   bce(job: BceJob): JobResult {
     const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales } = job;
     const n = R * L;
     if (n === 0) return { total: 0, zTotal: 0, grad };
-    const gDirect = this.inMemory(grad), gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
+    const gDirect = this.heap.inMemory(grad), gAt = grad?.byteOffset ?? 0, gLen = grad?.length ?? 0;
     // BCE is elementwise: chunks of whole summation blocks, whatever the shape
     const block = this.ex.BCE_BLOCK.value;
     const axisArrays = (wMode === 1 ? 1 : 0) + (posWeight ? 1 : 0); // indexed by the last-axis position
     const perElem = 4 * (2 + (wMode === 2 ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0) + axisArrays);
-    const per = block * this.rowsPerChunk(Math.ceil(n / block), this.base, perElem * block + 8 * 16);
+    const per = block * this.rowsPerChunk(Math.ceil(n / block), this.heap.base, perElem * block + 8 * 16);
     // last-axis arrays no longer than a chunk are written once (periodically extended: the kernel reads 4 at
     // a time from any position); longer ones, a chunk's window at a time
     const once = L <= per;
-    const [wp, pp, chunkStart] = regions(this.base, once && wMode === 1 ? (L + 3) * 4 : 0, once && posWeight ? (L + 3) * 4 : 0);
+    const [wp, pp, chunkStart] = regions(this.heap.base, once && wMode === 1 ? (L + 3) * 4 : 0, once && posWeight ? (L + 3) * 4 : 0);
     let total = 0;
     for (let at = 0; at < n; at += per) {
       const m = Math.min(per, n - at), win = once ? 0 : (m + 3) * 4;
@@ -292,8 +152,8 @@ export class WasmKernels implements Kernels {
         chunkStart, m * 4, m * 4, wMode === 2 ? m * 4 : 0, loss ? m * 4 : 0, scales ? m * 4 : 0,
         wMode === 1 ? win : 0, posWeight ? win : 0,
       );
-      this.reserve(end);
-      const { f32 } = this;
+      this.heap.reserve(end);
+      const { f32 } = this.heap;
       if (once && at === 0) { // written once: they stay where they are for every chunk
         if (wMode === 1) setPeriodic(f32, wp / 4, weight!, 0, L + 3);
         if (posWeight) setPeriodic(f32, pp / 4, posWeight, 0, L + 3);
@@ -310,10 +170,10 @@ export class WasmKernels implements Kernels {
         xc, yc, wMode === 0 ? 0 : wMode === 1 ? (once ? wp : wwin) : wc, posWeight ? (once ? pp : pwin) : 0,
         loss ? lc : 0, gp, scales ? sc : 0, m, L, once ? at % L : 0, wMode, job.gscale, total,
       );
-      if (loss) loss.set(this.f32.subarray(lc / 4, (lc / 4) + m), at);
-      if (grad && !gDirect) grad.set(this.f32.subarray(xc / 4, (xc / 4) + m), at);
+      if (loss) loss.set(this.heap.f32.subarray(lc / 4, (lc / 4) + m), at);
+      if (grad && !gDirect) grad.set(this.heap.f32.subarray(xc / 4, (xc / 4) + m), at);
     }
-    return { total, zTotal: 0, grad: this.live(grad, gDirect, gAt, gLen) };
+    return { total, zTotal: 0, grad: this.heap.live(grad, gDirect, gAt, gLen) };
   }
 
   classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
@@ -321,10 +181,10 @@ export class WasmKernels implements Kernels {
     const slab = C * S;
     const reduce = op === 'logsumexp';
     const width = reduce ? S : slab; // output floats per n
-    const xDirect = this.inMemory(x), oDirect = this.inMemory(out);
+    const xDirect = this.heap.inMemory(x), oDirect = this.heap.inMemory(out);
     const xAt = x.byteOffset, oAt = out.byteOffset, oLen = out.length; // before any growth detaches the views
     const B = this.blockSize(C, S);
-    const [sp, chunkStart] = regions(this.base, S === 1 ? 0 : B * C * 4);
+    const [sp, chunkStart] = regions(this.heap.base, S === 1 ? 0 : B * C * 4);
     // log_softmax and softmax run in place over the chunk's copy of x when there is one
     const outRegion = !oDirect && (reduce || xDirect);
     const rows = this.rowsPerChunk(N, chunkStart, 4 * ((xDirect ? 0 : slab) + (outRegion ? width : 0)) + 32);
@@ -332,12 +192,12 @@ export class WasmKernels implements Kernels {
     for (let n0 = 0; n0 < N; n0 += rows) {
       const r = Math.min(rows, N - n0);
       const [xc, oc, end] = regions(chunkStart, xDirect ? 0 : r * slab * 4, outRegion ? r * width * 4 : 0);
-      this.reserve(end);
-      const xp = xDirect ? xAt + n0 * slab * 4 : (this.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc / 4), xc);
+      this.heap.reserve(end);
+      const xp = xDirect ? xAt + n0 * slab * 4 : (this.heap.f32.set(x.subarray(n0 * slab, (n0 + r) * slab), xc / 4), xc);
       const outPtr = oDirect ? oAt + n0 * width * 4 : outRegion ? oc : xp;
       kernel(xp, outPtr, r, C, S, sp, B);
-      if (!oDirect) out.set(this.f32.subarray(outPtr / 4, (outPtr / 4) + r * width), n0 * width);
+      if (!oDirect) out.set(this.heap.f32.subarray(outPtr / 4, (outPtr / 4) + r * width), n0 * width);
     }
-    return this.live(out, oDirect, oAt, oLen)!;
+    return this.heap.live(out, oDirect, oAt, oLen)!;
   }
 }
