@@ -6,7 +6,7 @@
 // dl/dx = w (-pw y + lw sigmoid(x)): every term then has one sign, so we use  l = w (a x + lw log1p(e)),
 // dl/dx = w (a -+ lw e / (1 + e)), e = e^-|x|, a = 1 - y for x >= 0 and -pw y for x < 0.
 // No exp of a positive number, log1p computed without losing e^-|x| to rounding.
-import { expneg_f32x4, log_f32x4, hsum_f32x4 } from "./vmath";
+import { expneg_k, exp_k, log_f32x4, hsum_f32x4 } from "./vmath";
 import { first_lanes, store_part } from "./blocks";
 
 /** log(1 + e) for e in [0, 1], accurate when e is tiny: log(u) * e / (u - 1) with u = 1 + e rounded
@@ -18,6 +18,9 @@ import { first_lanes, store_part } from "./blocks";
   const r = f32x4.div(f32x4.mul(log_f32x4(u), e), d);
   return v128.bitselect(e, r, f32x4.eq(d, f32x4.splat(0)));
 }
+
+/** -inf, loaded (vmath.ts). */
+const NINF_K: usize = memory.data<f32>([-Infinity]);
 
 /** Elements per f32x4 partial sum: the losses are summed in f32 lanes within each block of BCE_BLOCK elements,
  *  counted from the input's first element, and the block sums in f64. The total then depends neither on the
@@ -50,7 +53,10 @@ export function bce_logits_f32(
   x: usize, y: usize, w: usize, pw: usize, loss: usize, grad: usize, scales: usize,
   n: i32, L: i32, j0: i32, wMode: i32, gscale: f32, total: f64,
 ): f64 {
-  const one = f32x4.splat(1), zero = f32x4.splat(0), ninf = f32x4.splat(-Infinity), gs = f32x4.splat(gscale);
+  // exp's constants (k8 = 1) and -inf loaded before the loop: V8 >= 12 re-materialises inline v128.consts
+  // inside loops (vmath.ts). log1p_small's are still inline.
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), one = exp_k(8);
+  const zero = f32x4.splat(0), ninf = v128.load32_splat(NINF_K), gs = f32x4.splat(gscale);
   let j = j0;
   for (let b = 0; b < n; b += BCE_BLOCK) {
     let acc = zero;
@@ -59,7 +65,7 @@ export function bce_logits_f32(
       const k = min(4, n - i); // 4 but in the input's last, partial vector, whose extra lanes are not used
       const o = <usize>i << 2, oj = <usize>j << 2;
       const xv = v128.load(x + o), yv = v128.load(y + o);
-      const e = expneg_f32x4(f32x4.neg(f32x4.abs(xv))); // e^-|x| in (0, 1]
+      const e = expneg_k(f32x4.neg(f32x4.abs(xv)), k0, k1, k2, k3, k4, k5, k6, k7, one); // e^-|x| in (0, 1]
       const pv = pw ? v128.load(pw + oj) : one;
       const lw = pw ? f32x4.add(f32x4.mul(f32x4.sub(pv, one), yv), one) : one;
       const neg = f32x4.lt(xv, zero);

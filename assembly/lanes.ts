@@ -6,7 +6,7 @@
 // sums are plain vertical f32x4 operations with no masks and no horizontal steps. Every row of such a
 // batch goes through them, the last group's missing rows padded with zeros: a row's lane computes the
 // same whatever the other lanes hold, so its results do not depend on its position or the chunking.
-import { expneg_f32x4, log_f32x4 } from "./vmath";
+import { expneg_k, exp_k, log_f32x4 } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
 import { inv_t } from "./blocks";
@@ -86,11 +86,12 @@ const ACC: usize = memory.data(32, 16);
 // @ts-ignore: decorator
 @inline function exp_pass(C: i32, weight: usize, eps: f32, keep: bool, sv: v128, temper: bool): void {
   const tv = f32x4.splat(inv_t);
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8); // loaded: vmath.ts
   let s = f32x4.splat(0), d = s;
   for (let c = 0; c < C; c++) {
     const t = T + (<usize>c << 4);
     const v = f32x4.sub(v128.load(t), sv);
-    const e = expneg_f32x4(temper ? f32x4.mul(v, tv) : v);
+    const e = expneg_k(temper ? f32x4.mul(v, tv) : v, k0, k1, k2, k3, k4, k5, k6, k7, k8);
     s = f32x4.add(s, e);
     if (eps > 0) d = f32x4.add(d, f32x4.mul(f32x4.splat(load<f32>(weight + (<usize>c << 2))), v));
     if (keep) v128.store(t, e);
@@ -174,8 +175,9 @@ export function xent_index_lanes(
 export function lse_lanes(x: usize, out: usize, C: i32, n: i32): void {
   transpose_in(x, C, n);
   const m = lanes_max(C), sv = lanes_shift(m); // no temperature here: the softmax family sets inv_t = 1
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8); // loaded: vmath.ts
   let s = f32x4.splat(0);
-  for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_f32x4(f32x4.sub(v128.load(T + (<usize>c << 4)), sv)));
+  for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_k(f32x4.sub(v128.load(T + (<usize>c << 4)), sv), k0, k1, k2, k3, k4, k5, k6, k7, k8));
   for (let j = 0; j < n; j++) {
     const M = lane_of(m, j);
     if (isFinite(M)) leave(j, M, 1, lane_of(s, j) - 1);

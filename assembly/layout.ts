@@ -34,6 +34,10 @@ export function scatter_rows(src: usize, dst: usize, C: i32, S: i32, B: i32): vo
   return (<usize>n * S + s0) << 2;
 }
 
+/** f16_f32x4's constants (0x7fff, 2^112, 0x0f800000, 0x7f800000, 0x8000), loaded before the loop: V8 >= 12
+ *  re-materialises inline v128.consts inside loops (vmath.ts). */
+const HALFK: usize = memory.data<i32>([0x7fff, 0x77800000, 0x0f800000, 0x7f800000, 0x8000]);
+
 /** Tail scratch for half_to_f32: two vectors. */
 const TAIL: usize = memory.data(32, 16);
 
@@ -43,11 +47,11 @@ const TAIL: usize = memory.data(32, 16);
  * raised to 255, then the sign.
  */
 // @ts-ignore: decorator
-@inline function f16_f32x4(h: v128): v128 {
-  const em = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
-  let f = f32x4.mul(em, f32x4.splat(reinterpret<f32>(0x77800000))); // 2^112
-  f = v128.or(f, v128.and(i32x4.ge_s(em, i32x4.splat(0x0f800000)), i32x4.splat(0x7f800000)));
-  return v128.or(f, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+@inline function f16_f32x4(h: v128, h0: v128, h1: v128, h2: v128, h3: v128, h4: v128): v128 {
+  const em = i32x4.shl(v128.and(h, h0), 13);
+  let f = f32x4.mul(em, h1); // 2^112
+  f = v128.or(f, v128.and(i32x4.ge_s(em, h2), h3));
+  return v128.or(f, i32x4.shl(v128.and(h, h4), 16));
 }
 
 /**
@@ -57,11 +61,13 @@ const TAIL: usize = memory.data(32, 16);
  * readable bytes past n.
  */
 export function half_to_f32(src: usize, dst: usize, n: i32, kind: i32): void {
+  const h0 = v128.load32_splat(HALFK), h1 = v128.load32_splat(HALFK, 4), h2 = v128.load32_splat(HALFK, 8);
+  const h3 = v128.load32_splat(HALFK, 12), h4 = v128.load32_splat(HALFK, 16);
   for (let i = 0; i < n; i += 8) {
     const h = v128.load(src + (<usize>i << 1));
     const lo = i32x4.extend_low_i16x8_u(h), hi = i32x4.extend_high_i16x8_u(h);
-    const a = kind == 1 ? f16_f32x4(lo) : i32x4.shl(lo, 16);
-    const b = kind == 1 ? f16_f32x4(hi) : i32x4.shl(hi, 16);
+    const a = kind == 1 ? f16_f32x4(lo, h0, h1, h2, h3, h4) : i32x4.shl(lo, 16);
+    const b = kind == 1 ? f16_f32x4(hi, h0, h1, h2, h3, h4) : i32x4.shl(hi, 16);
     const o = dst + (<usize>i << 2);
     if (i + 8 <= n) {
       v128.store(o, a);

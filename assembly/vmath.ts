@@ -24,18 +24,39 @@ const C5: f32 = 0.001326472731307149;
 // (results just above it, below 2^-126, come out subnormal).
 const EXP_LOW: f32 = -88.0;
 
-/** e^x for each lane with x <= 0: NaN stays NaN (pmax keeps a NaN first operand), -inf gives 0. */
+// The vector constants of the hot loops come from memory, read into locals before the loop. V8 from
+// Node 24 (and Chromium) re-materialises an inline v128.const at each use inside a loop, which halves the
+// speed of these kernels; binaryen would fold a local initialised by a constant back into its uses, but
+// not a load. So the loop kernels take their constants as arguments: `const k = exp_k()` style loads
+// (below) outside the loop, then expneg_k(x, ...k) inside.
+const EXPK: usize = memory.data<f32>([EXP_LOW, LOG2E, ROUND, C5, C4, C3, C2, C1, 1.0]);
+
+/** Vector i of exp's constant table: EXP_LOW, LOG2E, ROUND, C5, C4, C3, C2, C1, 1 (loaded, see above). */
+// @ts-ignore: decorator
+@inline export function exp_k(i: i32): v128 {
+  return v128.load32_splat(EXPK + (<usize>i << 2));
+}
+
+/** e^x for each lane with x <= 0: NaN stays NaN (pmax keeps a NaN first operand), -inf gives 0.
+ *  k0..k8: exp_k(0..8). */
+// @ts-ignore: decorator
+@inline export function expneg_k(x: v128, k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128): v128 {
+  const y = f32x4.mul(f32x4.pmax(x, k0), k1);
+  const t = f32x4.add(y, k2);
+  const f = f32x4.sub(y, f32x4.sub(t, k2));
+  let p = f32x4.add(f32x4.mul(k3, f), k4);
+  p = f32x4.add(f32x4.mul(p, f), k5);
+  p = f32x4.add(f32x4.mul(p, f), k6);
+  p = f32x4.add(f32x4.mul(p, f), k7);
+  p = f32x4.add(f32x4.mul(p, f), k8);
+  // 2^n = (n + 127) << 23 = (t << 23) + (127 << 23), and 127 << 23 is the bit pattern of 1.0 (k8)
+  return f32x4.mul(p, i32x4.add(i32x4.shl(t, 23), k8));
+}
+
+/** expneg_k with its constants loaded at the call: for code outside the hot loops. */
 // @ts-ignore: decorator
 @inline export function expneg_f32x4(x: v128): v128 {
-  const y = f32x4.mul(f32x4.pmax(x, f32x4.splat(EXP_LOW)), f32x4.splat(LOG2E));
-  const t = f32x4.add(y, f32x4.splat(ROUND));
-  const f = f32x4.sub(y, f32x4.sub(t, f32x4.splat(ROUND)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(C5), f), f32x4.splat(C4));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(C3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(C2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(C1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.0));
-  return f32x4.mul(p, i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23));
+  return expneg_k(x, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
 }
 
 const SQRT_HALF: f32 = 0.707106781186547524;
@@ -81,23 +102,42 @@ const LN2_LO: f32 = -2.12194440e-4;
 // (1 - e) / (1 + e) with e = exp(-2|y|) would lose digits to cancellation; that form above it.
 const TANH_SMALL: f32 = 0.55;
 
-/** tanh for each lane; NaN stays NaN, +-inf gives +-1. */
+const TANHK: usize = memory.data<f32>([0.016437577083706856, -0.05267181247472763, 0.13320724666118622, -0.3333294689655304, TANH_SMALL, -2]);
+
+/** Vector i of tanh's own constant table: its polynomial (0..3), TANH_SMALL, -2 (loaded, as exp_k). */
 // @ts-ignore: decorator
-@inline export function tanh_f32x4(y: v128): v128 {
+@inline export function tanh_k(i: i32): v128 {
+  return v128.load32_splat(TANHK + (<usize>i << 2));
+}
+
+/** tanh for each lane; NaN stays NaN, +-inf gives +-1. t0..t5: tanh_k(0..5), k0..k8: exp_k(0..8). */
+// @ts-ignore: decorator
+@inline export function tanh_kk(
+  y: v128, t0: v128, t1: v128, t2: v128, t3: v128, t4: v128, t5: v128,
+  k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128,
+): v128 {
   const u = f32x4.mul(y, y);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(0.016437577083706856), u), f32x4.splat(-0.05267181247472763));
-  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(0.13320724666118622));
-  p = f32x4.add(f32x4.mul(p, u), f32x4.splat(-0.3333294689655304));
+  let p = f32x4.add(f32x4.mul(t0, u), t1);
+  p = f32x4.add(f32x4.mul(p, u), t2);
+  p = f32x4.add(f32x4.mul(p, u), t3);
   let t = f32x4.add(y, f32x4.mul(f32x4.mul(y, u), p));
   const a = f32x4.abs(y);
-  const isSmall = f32x4.lt(a, f32x4.splat(TANH_SMALL));
+  const isSmall = f32x4.lt(a, t4);
   if (!v128.all_true<i32>(isSmall)) { // the exp form only when a lane needs it (or is NaN)
-    const e = expneg_f32x4(f32x4.mul(a, f32x4.splat(-2)));
-    const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+    const e = expneg_k(f32x4.mul(a, t5), k0, k1, k2, k3, k4, k5, k6, k7, k8);
+    const big = f32x4.div(f32x4.sub(k8, e), f32x4.add(k8, e));
     t = v128.bitselect(t, big, isSmall);
   }
-  // tanh is odd: give both forms the sign of y (also turns the polynomial's +0 for -0 into -0)
-  return v128.or(t, v128.and(y, i32x4.splat(0x80000000)));
+  // tanh is odd: give both forms the sign of y (also turns the polynomial's +0 for -0 into -0):
+  // y & -0.0 (the sign bit) is y ^ |y|, which needs no constant
+  return v128.or(t, v128.xor(y, a));
+}
+
+/** tanh_kk with its constants loaded at the call: for code outside the hot loops. */
+// @ts-ignore: decorator
+@inline export function tanh_f32x4(y: v128): v128 {
+  return tanh_kk(y, tanh_k(0), tanh_k(1), tanh_k(2), tanh_k(3), tanh_k(4), tanh_k(5),
+    exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
 }
 
 /** ln(1 + x) for x >= -1, accurate when x is tiny (a sum of exponentials minus its 1): Goldberg's
