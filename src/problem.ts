@@ -256,13 +256,27 @@ function denominatorOf(index: Int32Array | null, weight: Float32Array | null, po
   return d;
 }
 
+/** The options every cross-entropy op reads, resolved once (validation and diagnose share it). */
+export interface LossOptions {
+  ignoreIndex: number;
+  reduction: Reduction;
+  eps: number;
+  weight: Float32Array | null;
+}
+
+export function resolveLossOptions(opts: Record<string, unknown>, C: number): LossOptions {
+  return {
+    ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex),
+    reduction: resolveReduction(opts.reduction),
+    eps: resolveSmoothing(opts.labelSmoothing),
+    weight: resolveWeight(opts.weight, C),
+  };
+}
+
 /** Validates and normalises the arguments of the cross-entropy family, read by readArg / checkOptions. */
 export function resolveProblem(input: unknown, target: unknown, opts: Record<string, unknown>): Problem {
   const layout = resolveInput(input, opts.classes);
-  const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
-  const reduction = resolveReduction(opts.reduction);
-  const eps = resolveSmoothing(opts.labelSmoothing);
-  const weight = resolveWeight(opts.weight, layout.C);
+  const { ignoreIndex, reduction, eps, weight } = resolveLossOptions(opts, layout.C);
   const { index, prob } = resolveTarget(target as Target, layout, ignoreIndex);
   const denominator = denominatorOf(index, weight, layout.N * layout.S);
   const invT = 1 / resolveTemperature(opts.temperature);

@@ -9,9 +9,9 @@
 //
 // Cost: one pass over the logits with three compares and an add per element, plus exp/log only on the
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
-import { checkInteger, checkOptions, describe, readArg, shapeString } from '../args.ts';
+import { checkOptions, describe, readArg, shapeString } from '../args.ts';
 import { Half, halfToFloat32 } from '../half.ts';
-import { GRAD_KEYS, resolveInput, resolveReduction, resolveSmoothing, resolveWeight } from '../problem.ts';
+import { GRAD_KEYS, resolveInput, resolveLossOptions } from '../problem.ts';
 import type { CheckMode, DiagnoseOptions, Finding, Logits, Target } from '../types.ts';
 import { Findings, SEVERITY_ORDER, firstRows } from './findings.ts';
 import { analyseLogits } from './logits.ts';
@@ -37,10 +37,7 @@ export function diagnoseImpl(input: Logits, target: Target, options: unknown, ke
   const resolved = resolveInput(input, opts.classes);
   // half-precision logits are analysed as their f32 values (a copy: diagnose is for debugging)
   const layout = resolved.half ? { ...resolved, data: halfToFloat32(resolved.data as Uint16Array, resolved.half), half: Half.none } : resolved;
-  const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger('options.ignoreIndex', opts.ignoreIndex);
-  const reduction = resolveReduction(opts.reduction);
-  const eps = resolveSmoothing(opts.labelSmoothing);
-  const weight = resolveWeight(opts.weight, layout.C);
+  const { ignoreIndex, reduction, eps, weight } = resolveLossOptions(opts, layout.C);
   const f = new Findings();
   const P = layout.N * layout.S;
 
