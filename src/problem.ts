@@ -152,46 +152,76 @@ function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number
   return out;
 }
 
+/** A target's form, before any check of its fit: read the same way by validation (which refuses what does
+ *  not fit) and by diagnose (which explains it). Throws for a target neither can read. */
+export type TargetForm =
+  | { form: 'number'; value: number | bigint }
+  /** a plain array, possibly nested (diagnose flattens it; validation refuses the nesting) */
+  | { form: 'list'; values: readonly unknown[] }
+  /** a bare typed array: integer (class indices), or Float32Array / Float64Array (a mistake) */
+  | { form: 'flat'; values: ArrayLike<number | bigint>; float: boolean }
+  | { form: 'tensor'; data: ArrayLike<number | bigint>; shape: unknown; float: boolean };
+
+const isFloatArray = (v: unknown): v is Float32Array | Float64Array => v instanceof Float32Array || v instanceof Float64Array;
+
+export function targetForm(target: unknown): TargetForm {
+  if (typeof target === 'number' || typeof target === 'bigint') return { form: 'number', value: target };
+  if (Array.isArray(target)) return { form: 'list', values: target };
+  if (isIntegerArray(target) || isFloatArray(target)) return { form: 'flat', values: target, float: isFloatArray(target) };
+  if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
+    const { data, shape } = target as { data: unknown; shape: unknown };
+    if (isIntegerArray(data) || isFloatArray(data)) return { form: 'tensor', data, shape, float: isFloatArray(data) };
+    refuseTargetData(data);
+  }
+  return refuseTarget(target);
+}
+
+function refuseTarget(target: unknown): never {
+  throw new TypeError(
+    `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
+  );
+}
+
+function refuseTargetData(data: unknown): never {
+  throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(data)}`);
+}
+
 function resolveTarget(
   target: Target, layout: Layout, ignoreIndex: number,
 ): { index: Int32Array | null; prob: Float32Array | null } {
   const positions = layout.N * layout.S;
   const want = positionShape(layout.shape);
-  if (typeof target === 'number' || typeof target === 'bigint') {
-    if (positions !== 1) {
-      throw new RangeError(`target: a single class index fits an input with 1 position, but input.shape ${shapeString(layout.shape)} has ${positions}`);
-    }
-    return { index: normaliseIndices([target], layout.C, ignoreIndex), prob: null };
-  }
-  if (Array.isArray(target) || isIntegerArray(target)) {
-    if (target.length !== positions) {
-      throw new RangeError(`target: expected ${positions} class indices (shape ${shapeString(want)}), got ${target.length}`);
-    }
-    return { index: normaliseIndices(target, layout.C, ignoreIndex), prob: null };
-  }
-  if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
-    const { data, shape } = target as { data: unknown; shape: unknown };
-    if (data instanceof Float32Array) {
-      const tshape = checkShapeOf('target', shape, data.length);
-      if (!sameShape(tshape, layout.shape)) {
-        throw new RangeError(
-          `target: probability targets must have the input's shape ${shapeString(layout.shape)}, got ${shapeString(tshape)}`,
-        );
+  const t = targetForm(target);
+  switch (t.form) {
+    case 'number':
+      if (positions !== 1) {
+        throw new RangeError(`target: a single class index fits an input with 1 position, but input.shape ${shapeString(layout.shape)} has ${positions}`);
       }
-      return { index: null, prob: data };
+      return { index: normaliseIndices([t.value], layout.C, ignoreIndex), prob: null };
+    case 'list':
+    case 'flat': {
+      if (t.form === 'flat' && t.float) refuseTarget(target); // neither form: probabilities need a shape
+      const values = t.values;
+      if (values.length !== positions) {
+        throw new RangeError(`target: expected ${positions} class indices (shape ${shapeString(want)}), got ${values.length}`);
+      }
+      return { index: normaliseIndices(values, layout.C, ignoreIndex), prob: null };
     }
-    if (isIntegerArray(data)) {
-      const tshape = checkShapeOf('target', shape, data.length);
+    case 'tensor': {
+      if (t.float && !(t.data instanceof Float32Array)) refuseTargetData(t.data); // probabilities are float32
+      const tshape = checkShapeOf('target', t.shape, t.data.length);
+      if (t.float) {
+        if (!sameShape(tshape, layout.shape)) {
+          throw new RangeError(`target: probability targets must have the input's shape ${shapeString(layout.shape)}, got ${shapeString(tshape)}`);
+        }
+        return { index: null, prob: t.data as Float32Array };
+      }
       if (!sameShape(tshape, want)) {
         throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(tshape)}`);
       }
-      return { index: normaliseIndices(data, layout.C, ignoreIndex), prob: null };
+      return { index: normaliseIndices(t.data, layout.C, ignoreIndex), prob: null };
     }
-    throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(data)}`);
   }
-  throw new TypeError(
-    `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
-  );
 }
 
 export function resolveWeight(weight: unknown, C: number): Float32Array | null {

@@ -1,7 +1,7 @@
 // Reading the target without refusing it: where crossEntropy throws for a target of the wrong form or
 // shape, diagnose reports a finding and reads what it can.
 import { checkShape, describe, shapeString } from '../args.ts';
-import { isIntegerArray, type Layout } from '../problem.ts';
+import { targetForm, type Layout } from '../problem.ts';
 import { positionShape, sameShape } from '../shape.ts';
 import { Findings, plural } from './findings.ts';
 import { SHOWN } from './thresholds.ts';
@@ -51,14 +51,15 @@ export function readTarget(target: unknown, layout: Layout, f: Findings): Target
     return { kind: 'none' };
   };
 
-  if (typeof target === 'number' || typeof target === 'bigint') {
-    if (P === 1) return { kind: 'index', raw: [target] };
+  const t = targetForm(target);
+  if (t.form === 'number') {
+    if (P === 1) return { kind: 'index', raw: [t.value] };
     f.add('target-shape', 'error', `target is a single class index, which fits an input with one position, but ` +
       `input.shape ${shapeString(shape)} has ${P}: pass ${P} class indices (shape ${shapeString(want)}).`, 1);
     return { kind: 'none' };
   }
-  if (Array.isArray(target)) {
-    const flat = flatten(target);
+  if (t.form === 'list') {
+    const flat = flatten(t.values);
     if (flat === null) {
       f.add('target-shape', 'error', `target is a ragged nested array (its rows differ in length): ${expect}.`, 1);
       return { kind: 'none' };
@@ -75,71 +76,56 @@ export function readTarget(target: unknown, layout: Layout, f: Findings): Target
     if (values.length === full && C > 1) return rowsInWrongForm(values, what, layout, f);
     return mismatch(what, null, values.length);
   }
-  if (isIntegerArray(target)) {
-    const what = `${describe(target)}`;
-    if (target.length === P) return { kind: 'index', raw: target };
-    if (target.length === full && C > 1) return rowsInWrongForm(target, `a flat ${what}`, layout, f);
-    return mismatch(`a flat ${what}`, null, target.length);
+  if (t.form === 'flat') {
+    const what = `a flat ${describe(t.values)}`;
+    if (t.values.length === P) {
+      if (t.float) floatIndices(what, f);
+      return { kind: 'index', raw: t.values };
+    }
+    if (t.values.length === full && C > 1) return rowsInWrongForm(t.values, what, layout, f);
+    return mismatch(what, null, t.values.length);
   }
-  if (target instanceof Float32Array || target instanceof Float64Array) {
-    const what = `a flat ${describe(target)}`;
-    if (target.length === P) {
+  const size = checkShape('target.shape', t.shape);
+  const tshape = t.shape as readonly number[];
+  const data = t.data;
+  const what = `{ data: ${describe(data)}, shape: ${shapeString(tshape)} }`;
+  if (size !== data.length) {
+    f.add('target-shape', 'error', `target.data has ${data.length} elements but target.shape ${shapeString(tshape)} needs ${size}.`, 1);
+    return { kind: 'none' };
+  }
+  if (t.float) {
+    const probShaped = sameShape(tshape, shape);
+    if (probShaped || (data.length === full && C > 1)) {
+      if (!probShaped) {
+        f.add('target-shape', 'error', `target is ${what}: probabilities must have the input's shape ` +
+          `${shapeString(shape)} (reshape it).`, 1);
+      }
+      if (data instanceof Float64Array) {
+        f.add('target-type', 'error', `target is ${what}: probabilities must be a Float32Array ` +
+          `(Float32Array.from(target.data); PyTorch: target.float()).`, 1);
+      }
+      return { kind: 'prob', data: data as ArrayLike<number>, quiet: false };
+    }
+    if (sameShape(tshape, want) || data.length === P) {
+      if (!sameShape(tshape, want)) {
+        f.add('target-shape', 'error', `target is ${what}: class indices must have shape ${shapeString(want)}.` +
+          classesLastHint(layout, tshape, data.length), 1);
+      }
       floatIndices(what, f);
-      return { kind: 'index', raw: target };
-    }
-    if (target.length === full && C > 1) return rowsInWrongForm(target, what, layout, f);
-    return mismatch(what, null, target.length);
-  }
-  if (typeof target === 'object' && target !== null && 'data' in target && 'shape' in target) {
-    const size = checkShape('target.shape', target.shape);
-    const tshape = target.shape as readonly number[];
-    const data = target.data;
-    const isFloat = data instanceof Float32Array || data instanceof Float64Array;
-    if (!isFloat && !isIntegerArray(data)) {
-      throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(data)}`);
-    }
-    const what = `{ data: ${describe(data)}, shape: ${shapeString(tshape)} }`;
-    if (size !== data.length) {
-      f.add('target-shape', 'error', `target.data has ${data.length} elements but target.shape ${shapeString(tshape)} needs ${size}.`, 1);
-      return { kind: 'none' };
-    }
-    if (isFloat) {
-      const probShaped = sameShape(tshape, shape);
-      if (probShaped || (data.length === full && C > 1)) {
-        if (!probShaped) {
-          f.add('target-shape', 'error', `target is ${what}: probabilities must have the input's shape ` +
-            `${shapeString(shape)} (reshape it).`, 1);
-        }
-        if (data instanceof Float64Array) {
-          f.add('target-type', 'error', `target is ${what}: probabilities must be a Float32Array ` +
-            `(Float32Array.from(target.data); PyTorch: target.float()).`, 1);
-        }
-        return { kind: 'prob', data, quiet: false };
-      }
-      if (sameShape(tshape, want) || data.length === P) {
-        if (!sameShape(tshape, want)) {
-          f.add('target-shape', 'error', `target is ${what}: class indices must have shape ${shapeString(want)}.` +
-            classesLastHint(layout, tshape, data.length), 1);
-        }
-        floatIndices(what, f);
-        return { kind: 'index', raw: data };
-      }
-      return mismatch(what, tshape, data.length);
-    }
-    if (sameShape(tshape, want)) return { kind: 'index', raw: data };
-    if ((sameShape(tshape, shape) || data.length === full) && C > 1 && data.length !== P) {
-      return rowsInWrongForm(data, `an integer tensor ${what}`, layout, f);
-    }
-    if (data.length === P) {
-      f.add('target-shape', 'error', `target is ${what}: class indices must have shape ${shapeString(want)} ` +
-        `(drop the extra axis; PyTorch: target.view(-1) or target.squeeze(1)).`, 1);
       return { kind: 'index', raw: data };
     }
     return mismatch(what, tshape, data.length);
   }
-  throw new TypeError(
-    `target: expected class indices (Int32Array, BigInt64Array, number[] or a number) or probabilities ({ data: Float32Array, shape }), got ${describe(target)}`,
-  );
+  if (sameShape(tshape, want)) return { kind: 'index', raw: data };
+  if ((sameShape(tshape, shape) || data.length === full) && C > 1 && data.length !== P) {
+    return rowsInWrongForm(data, `an integer tensor ${what}`, layout, f);
+  }
+  if (data.length === P) {
+    f.add('target-shape', 'error', `target is ${what}: class indices must have shape ${shapeString(want)} ` +
+      `(drop the extra axis; PyTorch: target.view(-1) or target.squeeze(1)).`, 1);
+    return { kind: 'index', raw: data };
+  }
+  return mismatch(what, tshape, data.length);
 }
 
 function floatIndices(what: string, f: Findings): void {
