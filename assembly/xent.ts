@@ -21,15 +21,41 @@ import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, row_M, row_se, row_se1, row_d, row_q, Sums, inv_t } from "./blocks";
 import { start_z, z_on, z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
-import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
+import { strided, Row } from "./strided";
 import { GROUP, leave, finish, start_total, loss_total } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 
-function xent_index_rows(
-  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, zLoss: f32,
-  lseOut: usize, entOut: usize,
-): void {
+/** A cross-entropy call's arrays and options, as the row kernels read them (one per module: the kernels
+ *  are not reentrant). The per-position arrays (target for index targets, loss, scales, lseOut, entOut)
+ *  are N*S long, 0 when absent; a row kernel offsets them to its first row. */
+@unmanaged export class XentArgs {
+  target: usize;
+  weight: usize;
+  loss: usize;
+  scales: usize;
+  lseOut: usize;
+  entOut: usize;
+  ignoreIndex: i32;
+  eps: f32;
+  wsum: f32;
+  gscale: f32;
+  logProbs: i32;
+  zLoss: f32;
+}
+const ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
+
+/** p + q, or 0 when the array p is absent. */
+// @ts-ignore: decorator
+@inline function at(p: usize, q: usize): usize {
+  return p ? p + q : 0;
+}
+
+/** Index-target cross-entropy over R contiguous rows of C at x, their per-position arrays at byte offset
+ *  q of a's; grad (0: none) may equal x. */
+export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R: i32, C: i32): void {
+  const target = a.target + q0, weight = a.weight, loss = at(a.loss, q0), scales = at(a.scales, q0);
+  const lseOut = at(a.lseOut, q0), entOut = at(a.entOut, q0);
+  const ignoreIndex = a.ignoreIndex, eps = a.eps, wsum = a.wsum, gscale = a.gscale, logProbs = a.logProbs, zLoss = a.zLoss;
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   // the smoothing's share of the softmax coefficient: without smoothing no unused class's weight enters
@@ -110,10 +136,11 @@ function xent_index_rows(
   }
 }
 
-function xent_prob_rows(
-  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32, zLoss: f32,
-): void {
+/** Probability-target cross-entropy over R contiguous rows of C at x with targets at t (laid out like
+ *  x), their per-position arrays at byte offset q of a's; grad (0: none) may equal x. */
+export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize, q0: usize, R: i32, C: i32): void {
+  const weight = a.weight, loss = at(a.loss, q0), scales = at(a.scales, q0);
+  const eps = a.eps, gscale = a.gscale, logProbs = a.logProbs;
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   for (let r0 = 0; r0 < R; r0 += GROUP) {
@@ -150,23 +177,11 @@ export function xent_index_f32(
 ): f64 {
   start_z(invT, zLoss, zTotal);
   start_total(total);
-  if (S == 1) {
-    xent_index_rows(
-      x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut, entOut,
-    );
-    return loss_total;
-  }
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
-      gather_rows(x + o, scratch, C, S, b);
-      xent_index_rows(
-        scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut ? lseOut + q : 0, entOut ? entOut + q : 0,
-      );
-      if (grad) scatter_rows(scratch, grad + o, C, S, b);
-    }
-  }
+  const a = ARGS;
+  a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = lseOut; a.entOut = entOut;
+  a.ignoreIndex = ignoreIndex; a.eps = eps; a.wsum = wsum; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
+  if (S == 1) xent_index_rows(a, x, grad, 0, N, C);
+  else strided(Row.XENT_INDEX, x, 0, grad, 0, a, N, C, S, scratch, B);
   return loss_total;
 }
 
@@ -181,22 +196,10 @@ export function xent_prob_f32(
 ): f64 {
   start_z(invT, zLoss, zTotal);
   start_total(total);
-  if (S == 1) {
-    xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs, zLoss);
-    return loss_total;
-  }
-  const tscratch = scratch + (<usize>B * C << 2);
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
-      gather_rows(x + o, scratch, C, S, b);
-      gather_rows(target + o, tscratch, C, S, b);
-      xent_prob_rows(
-        scratch, tscratch, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, eps, gscale, logProbs, zLoss,
-      );
-      if (grad) scatter_rows(scratch, grad + o, C, S, b);
-    }
-  }
+  const a = ARGS;
+  a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = 0; a.entOut = 0;
+  a.ignoreIndex = 0; a.eps = eps; a.wsum = 0; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
+  if (S == 1) xent_prob_rows(a, x, target, grad, 0, N, C);
+  else strided(Row.XENT_PROB, x, target, grad, 0, a, N, C, S, scratch, B);
   return loss_total;
 }
