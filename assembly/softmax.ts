@@ -1,6 +1,6 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part, set_inv_t } from "./blocks";
+import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part } from "./blocks";
 import { strided, Row } from "./strided";
 import { XentArgs } from "./xent";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
@@ -18,13 +18,13 @@ export function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);
-      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
       const M = row_M;
       // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
       if (isFinite(M)) leave(j, M, 1, row_se1);
       else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 0);
     }
-    finish(n, out + (<usize>r0 << 2));
+    finish(n, out + (<usize>r0 << 2), 0);
   }
 }
 
@@ -32,7 +32,7 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
-      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
       leave(j, row_M, 0, row_se1); // a = M for the output pass below
     }
     take_logs();
@@ -50,7 +50,7 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
 export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
-    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
     row_scale_blocks(out + o, out + o, C, 1 / row_se);
   }
 }
@@ -63,21 +63,18 @@ const NO_ARGS = changetype<XentArgs>(0);
  * For S > 1, `scratch` holds B*C floats. C >= 1.
  */
 export function logsumexp_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
   if (S == 1) lse_rows(x, out, N, C);
   else strided(Row.LOGSUMEXP, x, 0, 0, out, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = x - logsumexp(x) along the class axis; out may equal x. For S > 1, scratch holds B*C floats. */
 export function log_softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
   if (S == 1) log_softmax_rows(x, out, N, C);
   else strided(Row.LOG_SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = exp(x - max) / sum(exp(x - max)) along the class axis; out may equal x. */
 export function softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
   if (S == 1) softmax_rows(x, out, N, C);
   else strided(Row.SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
