@@ -17,13 +17,12 @@ import { expneg_f32, expneg_k, exp_k, hmax_f32x4, hsum_f32x4 } from "./vmath";
 
 const BLOCK: i32 = 1024;
 
-/** 1 / temperature: exponentials are taken of (x - max) * inv_t. Every exported kernel sets it. */
-export let inv_t: f32 = 1;
-
-/** Sets inv_t; a temperature so large that 1 / T rounds to 0 in f32 gets the least subnormal instead,
- *  which keeps a -inf logit -inf (-inf * 0 would be NaN) and changes no finite product that matters. */
-export function set_inv_t(v: f32): void {
-  inv_t = max(v, reinterpret<f32>(1));
+/** The 1 / temperature the exponentials exp((x - max) * invT) take: a temperature so large that 1 / T
+ *  rounds to 0 in f32 gets the least subnormal instead, which keeps a -inf logit -inf (-inf * 0 would be
+ *  NaN) and changes no finite product that matters. */
+// @ts-ignore: decorator
+@inline export function clamp_inv_t(v: f32): f32 {
+  return max(v, reinterpret<f32>(1));
 }
 const MAX_BLOCKS: i32 = 1024;
 /** Per-block records, 8 f32 each: bm, s, d, q, k (then bm is replaced by exp(bm - M) in combine).
@@ -50,7 +49,7 @@ export const enum Sums {
   SMOOTH = 1,
   /** d = sum w t' (x - bm), q = sum w t', t' = a t + b: probability targets */
   PROB = 2,
-  /** d = sum e (x - bm), e the exponentials: the entropy, -sum p log p = L - inv_t d / se */
+  /** d = sum e (x - bm), e the exponentials: the entropy, -sum p log p = L - invT d / se */
   ENTROPY = 3,
 }
 
@@ -100,14 +99,14 @@ export const enum Sums {
 
 /**
  * Pass A over one row of C floats at p: per-block records, and with `e` != 0 the exponentials
- * exp((x - bm) inv_t) written to e (which may be p: each vector is read before it is overwritten).
+ * exp((x - bm) invT) written to e (which may be p: each vector is read before it is overwritten).
  * w: class weights (Sums.SMOOTH, Sums.PROB); t: probability targets (Sums.PROB); t' = a t + b.
  * Returns the number of blocks.
  */
 // @ts-ignore: decorator
-@inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32): i32 {
+@inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32): i32 {
   // two copies of the loop, so that the common untempered case pays no multiply
-  return inv_t == 1 ? blocks_of(p, C, e, sums, w, t, a, b, false) : blocks_of(p, C, e, sums, w, t, a, b, true);
+  return invT == 1 ? blocks_of(p, C, e, sums, w, t, a, b, invT, false) : blocks_of(p, C, e, sums, w, t, a, b, invT, true);
 }
 
 /** v with -inf raised to -FLT_MAX (NaN kept): the entropy's e (x - M) is then 0 where x = -inf (e = 0),
@@ -117,7 +116,7 @@ export const enum Sums {
   return f32x4.pmax(v, f32x4.splat(-F32.MAX_VALUE));
 }
 
-/** (x - shift), times inv_t when tempered. */
+/** (x - shift), times invT (tv) when tempered. */
 // @ts-ignore: decorator
 @inline function tempered(d: v128, tv: v128, on: bool): v128 {
   return on ? f32x4.mul(d, tv) : d;
@@ -152,7 +151,7 @@ export const enum Sums {
     if (e) v128.store(e + o, ex);
   }
   if (i < end) {
-    // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * inv_t),
+    // the row's last, partial vector: -inf pads the exp (0, after the tempering: not -inf * invT),
     // the shift pads x - shift (0), 0 pads w, t
     const n4 = end - i;
     const o = <usize>i << 2;
@@ -177,9 +176,9 @@ export const enum Sums {
 }
 
 // @ts-ignore: decorator
-@inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, temper: bool): i32 {
+@inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32, temper: bool): i32 {
   const blk = block_len(C);
-  const av = f32x4.splat(a), bv = f32x4.splat(b), tv = f32x4.splat(inv_t);
+  const av = f32x4.splat(a), bv = f32x4.splat(b), tv = f32x4.splat(invT);
   let nb = 0;
   for (let j = 0; j < C; j += blk, nb++) {
     const n = min(blk, C - j);
@@ -227,7 +226,7 @@ export let row_q: f64 = 0;
  * f64 across blocks.
  */
 // @ts-ignore: decorator
-@inline export function combine(nb: i32, sums: Sums): void {
+@inline export function combine(nb: i32, sums: Sums, invT: f32): void {
   if (nb == 1) { // the common case C <= BLOCK: the block is the row
     row_M = load<f32>(REC);
     const s = load<f32>(REC, 4), k = load<f32>(REC, 16);
@@ -246,7 +245,7 @@ export let row_q: f64 = 0;
   for (let b = 0; b < nb; b++) {
     const r = rec(b);
     const bm = load<f32>(r);
-    const f = expneg_f32((bm - M) * inv_t); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
+    const f = expneg_f32((bm - M) * invT); // NaN when bm and M are both -inf: an all -inf row is NaN (PyTorch)
     const sb = load<f32>(r, 4) + load<f32>(r, 16); // s + k: d's weight (ENTROPY)
     se += (<f64>load<f32>(r, 4) + <f64>load<f32>(r, 16)) * f;
     // a block of only -inf (sb = 0) adds nothing: (bm - M) * sb would be -inf * 0

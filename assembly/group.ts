@@ -11,14 +11,6 @@ const LOGS: usize = memory.data(16, 16); // f32 x 4
 const A: usize = memory.data(32, 16); // f64 x 4
 const B: usize = memory.data(32, 16); // f64 x 4
 
-/** The running f64 total of the losses: set by start_total() at a kernel call's start, then grown by
- *  finish() one row at a time. */
-export let loss_total: f64 = 0;
-
-export function start_total(t: f64): void {
-  loss_total = t;
-}
-
 /** Row j of the group leaves l = a + b * log1p(se1), se1 = se - 1. Rows with no log term pass b = 0, se1 = 0. */
 // @ts-ignore: decorator
 @inline export function leave(j: i32, a: f64, b: f64, se1: f32): void {
@@ -44,12 +36,12 @@ export function start_total(t: f64): void {
   return load<f32>(LOGS + (<usize>j << 2));
 }
 
-/** Finishes the n rows of a group: writes each value a + b * log(se) to out (if out != 0, f32) and adds
- *  it to loss_total. A row with b = 0 is a exactly (its log is not used: no 0 * inf). */
+/** Finishes the n rows of a group: writes each value a + b * log(se) to out (if out != 0, f32) and
+ *  returns the running f64 total plus each value, added one row at a time. A row with b = 0 is a exactly
+ *  (its log is not used: no 0 * inf). */
 // @ts-ignore: decorator
-@inline export function finish(n: i32, out: usize): void {
+@inline export function finish(n: i32, out: usize, total: f64): f64 {
   take_logs();
-  let total = loss_total;
   for (let j = 0; j < n; j++) {
     const b = load<f64>(B + (<usize>j << 3));
     let l = load<f64>(A + (<usize>j << 3));
@@ -57,5 +49,5 @@ export function start_total(t: f64): void {
     if (out) store<f32>(out + (<usize>j << 2), <f32>l);
     total += l;
   }
-  loss_total = total;
+  return total;
 }

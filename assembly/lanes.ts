@@ -9,8 +9,8 @@
 import { expneg_k, exp_k, log_f32x4 } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
-import { inv_t } from "./blocks";
-import { z_on, z_term, z_loss_of } from "./zloss";
+import { z_term, z_loss_of } from "./zloss";
+import { XentArgs } from "./xent";
 
 /** Largest C the lane kernels take. */
 export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more than it saves
@@ -80,12 +80,12 @@ const ACC: usize = memory.data(32, 16);
 }
 
 /**
- * The exponentials exp((x - m) inv_t) of T's C vectors (kept in T when `keep`), with shift sv: their sum s,
+ * The exponentials exp((x - m) invT) of T's C vectors (kept in T when `keep`), with shift sv: their sum s,
  * and with eps > 0 d = sum w (x - m), into ACC. As the row kernel: the shift first, then the temperature.
  */
 // @ts-ignore: decorator
-@inline function exp_pass(C: i32, weight: usize, eps: f32, keep: bool, sv: v128, temper: bool): void {
-  const tv = f32x4.splat(inv_t);
+@inline function exp_pass(C: i32, weight: usize, eps: f32, keep: bool, sv: v128, invT: f32, temper: bool): void {
+  const tv = f32x4.splat(invT);
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8); // loaded: vmath.ts
   let s = f32x4.splat(0), d = s;
   for (let c = 0; c < C; c++) {
@@ -103,24 +103,26 @@ const ACC: usize = memory.data(32, 16);
 /**
  * Cross-entropy with class-index targets for n (1..4) rows of C <= LANES_MAX_C classes at x (the same
  * contract as xent_index_rows, for rows r0..r0+n-1, logits not log-probabilities). With grad, the rows'
- * gradients are written to grad (which may be x). The losses are added to loss_total (group.ts).
+ * gradients are written to grad (which may be x). The losses and z terms are added to a's running totals.
  */
 export function xent_index_lanes(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, zLoss: f32, n: i32,
+  C: i32, n: i32, a: XentArgs,
 ): void {
+  const ignoreIndex = a.ignoreIndex, eps = a.eps, wsum = a.wsum, gscale = a.gscale, zLoss = a.zLoss, invT = a.invT;
+  let zTotal = a.zTotal;
   const ec: f32 = eps / <f32>C, hot: f32 = 1 - eps;
   const ecw: f32 = eps > 0 ? ec * wsum : 0; // no unused class's weight without smoothing (as xent.ts)
   const rowBytes = <usize>C << 2;
   transpose_in(x, C, n);
   const m = lanes_max(C), sv = lanes_shift(m);
   // two copies of the pass, so that the common untempered case pays no multiply
-  if (inv_t != 1) exp_pass(C, weight, eps, grad != 0, sv, true);
-  else exp_pass(C, weight, eps, grad != 0, sv, false);
+  if (invT != 1) exp_pass(C, weight, eps, grad != 0, sv, invT, true);
+  else exp_pass(C, weight, eps, grad != 0, sv, invT, false);
   const s = v128.load(ACC), d = v128.load(ACC, 16);
   // per lane: the loss as a + b log(se) (group.ts), and the gradient's two coefficients
   let kv = f32x4.splat(0), bv = kv;
-  const logs = z_on() ? log_f32x4(s) : kv; // the z-loss needs the logs now: one log for four rows
+  const logs = zLoss != 0 ? log_f32x4(s) : kv; // the z-loss needs the logs now: one log for four rows
   for (let j = 0; j < n; j++) {
     const t = load<i32>(target + (<usize>j << 2));
     if (t == ignoreIndex) {
@@ -132,16 +134,22 @@ export function xent_index_lanes(
     const M = lane_of(m, j), se = lane_of(s, j);
     const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
     // as in xent_index_rows
-    let a = -<f64>hot * wt * (<f64>xt - M) * inv_t;
-    if (eps > 0) a -= <f64>ec * lane_of(d, j) * inv_t;
-    const zk = z_on() ? z_term(j, <f64>M * inv_t, <f64>lane_of(logs, j), se, scale) : 0;
-    leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se - 1);
+    let l = -<f64>hot * wt * (<f64>xt - M) * invT;
+    if (eps > 0) l -= <f64>ec * lane_of(d, j) * invT;
+    let zk: f32 = 0;
+    if (zLoss != 0) {
+      zk = z_term(j, zLoss, <f64>M * invT, <f64>lane_of(logs, j), se, scale);
+      zTotal += z_loss_of(j);
+      l += z_loss_of(j);
+    }
+    leave(j, l, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), se - 1);
     if (grad) {
-      kv = set_lane(kv, j, (scale * (hot * wt + ecw) / se + zk) * inv_t);
-      bv = set_lane(bv, j, scale * ec * inv_t);
+      kv = set_lane(kv, j, (scale * (hot * wt + ecw) / se + zk) * invT);
+      bv = set_lane(bv, j, scale * ec * invT);
     }
   }
-  finish(n, loss);
+  a.total = finish(n, loss, a.total);
+  a.zTotal = zTotal;
   if (grad) {
     for (let c = 0; c < C; c++) {
       const t = T + (<usize>c << 4);
@@ -165,7 +173,7 @@ export function xent_index_lanes(
       const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
       const wt = load<f32>(weight + (<usize>t << 2));
       const gt = g + (<usize>t << 2);
-      store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
+      store<f32>(gt, load<f32>(gt) - scale * hot * wt * invT);
     }
   }
 }
@@ -174,7 +182,7 @@ export function xent_index_lanes(
  *  softmax.ts). */
 export function lse_lanes(x: usize, out: usize, C: i32, n: i32): void {
   transpose_in(x, C, n);
-  const m = lanes_max(C), sv = lanes_shift(m); // no temperature here: the softmax family sets inv_t = 1
+  const m = lanes_max(C), sv = lanes_shift(m); // no temperature: the softmax family has none
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8); // loaded: vmath.ts
   let s = f32x4.splat(0);
   for (let c = 0; c < C; c++) s = f32x4.add(s, expneg_k(f32x4.sub(v128.load(T + (<usize>c << 4)), sv), k0, k1, k2, k3, k4, k5, k6, k7, k8));
@@ -183,7 +191,7 @@ export function lse_lanes(x: usize, out: usize, C: i32, n: i32): void {
     if (isFinite(M)) leave(j, M, 1, lane_of(s, j) - 1);
     else leave(j, isNaN(row_max(x + (<usize>j * C << 2), C)) ? NaN : M, 0, 0);
   }
-  finish(n, out);
+  finish(n, out, 0);
 }
 
 /** Lane j of v (j not a constant, so through memory). */

@@ -1,6 +1,5 @@
-// Class-strided inputs (N, C, d1..dK) keep the classes of one position S = d1*...*dK floats apart.
-// The kernels handle them a block of B positions at a time: gather the block into B contiguous rows
-// of C classes, run the row kernel there, and scatter the gradient or output back.
+// Layout helpers: the gather and scatter of class-strided blocks (strided.ts), and the widening of
+// half-precision logits.
 
 /** dst[s*C + c] = src[c*S + s] for c < C, s < B; src points at the block's first position. */
 export function gather_rows(src: usize, dst: usize, C: i32, S: i32, B: i32): void {

@@ -1,14 +1,15 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part, set_inv_t } from "./blocks";
-import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
+import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part } from "./blocks";
+import { strided, Row } from "./strided";
+import { XentArgs } from "./xent";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
 import { LANES_MAX_C, lse_lanes } from "./lanes";
 
 // NaN rules follow PyTorch: log_softmax/softmax subtract the row max, so a +inf entry or an all -inf
 // row gives NaN; logsumexp treats an infinite max as the answer (+inf or -inf) unless the row holds NaN.
 
-function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
+export function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
   if (C <= LANES_MAX_C) { // every row in the lanes, the last group padded
     for (let r0 = 0; r0 < R; r0 += 4) lse_lanes(x + (<usize>r0 * C << 2), out + (<usize>r0 << 2), C, min(4, R - r0));
     return;
@@ -17,21 +18,21 @@ function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);
-      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
       const M = row_M;
       // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
       if (isFinite(M)) leave(j, M, 1, row_se1);
       else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 0);
     }
-    finish(n, out + (<usize>r0 << 2));
+    finish(n, out + (<usize>r0 << 2), 0);
   }
 }
 
-function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
+export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
-      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
       leave(j, row_M, 0, row_se1); // a = M for the output pass below
     }
     take_logs();
@@ -46,54 +47,34 @@ function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   }
 }
 
-function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
+export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
-    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
+    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
     row_scale_blocks(out + o, out + o, C, 1 / row_se);
   }
 }
+
+/** Unused by the softmax family's rows. */
+const NO_ARGS = changetype<XentArgs>(0);
 
 /**
  * out[n, s] = log(sum_c exp(x[n, c, s])) for an (N, C, S) tensor x; out has N*S floats.
  * For S > 1, `scratch` holds B*C floats. C >= 1.
  */
 export function logsumexp_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
-  if (S == 1) return lse_rows(x, out, N, C);
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0);
-      gather_rows(x + slab_offset(n, s0, C, S), scratch, C, S, b);
-      lse_rows(scratch, out + pos_offset(n, s0, S), b, C);
-    }
-  }
+  if (S == 1) lse_rows(x, out, N, C);
+  else strided(Row.LOGSUMEXP, x, 0, 0, out, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = x - logsumexp(x) along the class axis; out may equal x. For S > 1, scratch holds B*C floats. */
 export function log_softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
-  if (S == 1) return log_softmax_rows(x, out, N, C);
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S);
-      gather_rows(x + o, scratch, C, S, b);
-      log_softmax_rows(scratch, scratch, b, C);
-      scatter_rows(scratch, out + o, C, S, b);
-    }
-  }
+  if (S == 1) log_softmax_rows(x, out, N, C);
+  else strided(Row.LOG_SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = exp(x - max) / sum(exp(x - max)) along the class axis; out may equal x. */
 export function softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  set_inv_t(1);
-  if (S == 1) return softmax_rows(x, out, N, C);
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S);
-      gather_rows(x + o, scratch, C, S, b);
-      softmax_rows(scratch, scratch, b, C);
-      scatter_rows(scratch, out + o, C, S, b);
-    }
-  }
+  if (S == 1) softmax_rows(x, out, N, C);
+  else strided(Row.SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }

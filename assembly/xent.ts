@@ -13,23 +13,55 @@
 // Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns `total` plus the
 // per-position losses (z terms included), added in f64 one position at a time in order: a caller passing
-// each chunk's result into the next call gets the same sum whatever the chunking. zloss_sum() has zTotal
-// plus the z terms alone, summed the same way. lseOut and entOut, when not 0 (and eps = 0), receive each
+// each chunk's result into the next call gets the same sum whatever the chunking; likewise zTotal plus the
+// z terms alone. Both come back at `totals` (f64 total, f64 zTotal). lseOut and entOut, when not 0 (and eps = 0), receive each
 // position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
-import { row_blocks, combine, row_grad, row_M, row_se, row_se1, row_d, row_q, Sums, inv_t } from "./blocks";
-import { start_z, z_on, z_term, z_loss_of } from "./zloss";
+import { row_blocks, combine, row_grad, row_M, row_se, row_se1, row_d, row_q, Sums, clamp_inv_t } from "./blocks";
+import { z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
-import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
-import { GROUP, leave, finish, start_total, loss_total } from "./group";
+import { strided, Row } from "./strided";
+import { GROUP, leave, finish } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 
-function xent_index_rows(
-  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, zLoss: f32,
-  lseOut: usize, entOut: usize,
-): void {
+/** A cross-entropy call's parameter block: its arrays and options as the row kernels read them, and the
+ *  running totals they add their rows to. Written in full at the start of each call (one block per module:
+ *  the kernels are not reentrant). The per-position arrays (target for index targets, loss, scales,
+ *  lseOut, entOut) are N*S long, 0 when absent; a row kernel offsets them to its first row. */
+@unmanaged export class XentArgs {
+  target: usize;
+  weight: usize;
+  loss: usize;
+  scales: usize;
+  lseOut: usize;
+  entOut: usize;
+  ignoreIndex: i32;
+  eps: f32;
+  wsum: f32;
+  gscale: f32;
+  logProbs: i32;
+  zLoss: f32;
+  /** 1 / temperature, clamped (clamp_inv_t) */
+  invT: f32;
+  total: f64;
+  zTotal: f64;
+}
+const ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
+
+/** p + q, or 0 when the array p is absent. */
+// @ts-ignore: decorator
+@inline function at(p: usize, q: usize): usize {
+  return p ? p + q : 0;
+}
+
+/** Index-target cross-entropy over R contiguous rows of C at x, their per-position arrays at byte offset
+ *  q of a's; grad (0: none) may equal x. */
+export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R: i32, C: i32): void {
+  const target = a.target + q0, weight = a.weight, loss = at(a.loss, q0), scales = at(a.scales, q0);
+  const lseOut = at(a.lseOut, q0), entOut = at(a.entOut, q0);
+  const ignoreIndex = a.ignoreIndex, eps = a.eps, wsum = a.wsum, gscale = a.gscale, logProbs = a.logProbs, zLoss = a.zLoss;
+  const invT = a.invT;
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
   // the smoothing's share of the softmax coefficient: without smoothing no unused class's weight enters
@@ -42,11 +74,12 @@ function xent_index_rows(
       const o = <usize>r0 * C << 2, q = <usize>r0 << 2;
       xent_index_lanes(
         x + o, target + q, weight, loss ? loss + q : 0, grad ? grad + o : 0, scales ? scales + q : 0,
-        C, ignoreIndex, eps, wsum, gscale, zLoss, min(4, R - r0),
+        C, min(4, R - r0), a,
       );
     }
     return;
   }
+  let total = a.total, zTotal = a.zTotal;
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
@@ -74,48 +107,57 @@ function xent_index_rows(
         leave(j, l, 0, 0);
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
-        if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0), Sums.SMOOTH);
+        if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT), Sums.SMOOTH, invT);
         else if (stats) {
-          combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0), Sums.ENTROPY);
-          // lse = M' + L; entropy = -sum p log p = L - inv_t sum e (x - M) / se
+          combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT), Sums.ENTROPY, invT);
+          // lse = M' + L; entropy = -sum p log p = L - invT sum e (x - M) / se
           const L = log1p_f32(row_se1);
-          store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row_M * inv_t + L));
-          store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>inv_t * row_d / row_se));
-        } else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0), Sums.NONE);
-        // loss = -hot wt (xt' - M' - L) - ec (d' - L W), in tempered units x' = x inv_t:
-        // M' = M inv_t, d' = inv_t sum w (x - M), L = log(se)
-        let a = -<f64>hot * wt * (<f64>xt - row_M) * inv_t;
-        if (eps > 0) a -= <f64>ec * row_d * inv_t;
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log1p_f32(row_se1), row_se, scale) : 0;
-        leave(j, z_on() ? a + z_loss_of(j) : a, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se1);
+          store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row_M * invT + L));
+          store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>invT * row_d / row_se));
+        } else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0, invT), Sums.NONE, invT);
+        // loss = -hot wt (xt' - M' - L) - ec (d' - L W), in tempered units x' = x invT:
+        // M' = M invT, d' = invT sum w (x - M), L = log(se)
+        let l = -<f64>hot * wt * (<f64>xt - row_M) * invT;
+        if (eps > 0) l -= <f64>ec * row_d * invT;
+        let zk: f32 = 0;
+        if (zLoss != 0) {
+          zk = z_term(j, zLoss, <f64>row_M * invT, <f64>log1p_f32(row_se1), row_se, scale);
+          zTotal += z_loss_of(j);
+          l += z_loss_of(j);
+        }
+        leave(j, l, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se1);
         if (g) {
-          row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * inv_t, weight, 0, 0, scale * ec * inv_t);
+          row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * invT, weight, 0, 0, scale * ec * invT);
           // the target's own coefficient: at the row max (e = 1) k / se - c cancels as se -> 1, so there
           // it is the same algebra with 1 / se - 1 = -(se - 1) / se
           const gt = g + (<usize>t << 2);
           if (xt == row_M) {
-            let v = (scale * (ecw - hot * wt * row_se1) / row_se + zk) * inv_t;
-            if (eps > 0) v -= wt * (scale * ec * inv_t);
+            let v = (scale * (ecw - hot * wt * row_se1) / row_se + zk) * invT;
+            if (eps > 0) v -= wt * (scale * ec * invT);
             store<f32>(gt, v);
-          } else store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
+          } else store<f32>(gt, load<f32>(gt) - scale * hot * wt * invT);
         }
       }
       if (g && logProbs) {
         // the target's own coefficient, added after the row pass
         const gt = g + (<usize>t << 2);
-        store<f32>(gt, load<f32>(gt) - scale * hot * wt * inv_t);
+        store<f32>(gt, load<f32>(gt) - scale * hot * wt * invT);
       }
     }
-    finish(n, loss ? loss + (<usize>r0 << 2) : 0);
+    total = finish(n, loss ? loss + (<usize>r0 << 2) : 0, total);
   }
+  a.total = total;
+  a.zTotal = zTotal;
 }
 
-function xent_prob_rows(
-  x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  R: i32, C: i32, eps: f32, gscale: f32, logProbs: i32, zLoss: f32,
-): void {
+/** Probability-target cross-entropy over R contiguous rows of C at x with targets at t (laid out like
+ *  x), their per-position arrays at byte offset q of a's; grad (0: none) may equal x. */
+export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize, q0: usize, R: i32, C: i32): void {
+  const weight = a.weight, loss = at(a.loss, q0), scales = at(a.scales, q0);
+  const eps = a.eps, gscale = a.gscale, logProbs = a.logProbs, zLoss = a.zLoss, invT = a.invT;
   const ec: f32 = eps / <f32>C;
   const hot: f32 = 1 - eps;
+  let total = a.total, zTotal = a.zTotal;
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
@@ -127,15 +169,29 @@ function xent_prob_rows(
         leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 0);
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
-        combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec), Sums.PROB);
-        // loss = L q - d', d' = inv_t sum w t' (x - M), q = sum w t'
-        const zk = z_on() ? z_term(j, <f64>row_M * inv_t, <f64>log1p_f32(row_se1), row_se, scale) : 0;
-        leave(j, z_on() ? -row_d * inv_t + z_loss_of(j) : -row_d * inv_t, row_q, row_se1);
-        if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * inv_t, weight, t, scale * hot * inv_t, scale * ec * inv_t);
+        combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT), Sums.PROB, invT);
+        // loss = L q - d', d' = invT sum w t' (x - M), q = sum w t'
+        let l = -row_d * invT, zk: f32 = 0;
+        if (zLoss != 0) {
+          zk = z_term(j, zLoss, <f64>row_M * invT, <f64>log1p_f32(row_se1), row_se, scale);
+          zTotal += z_loss_of(j);
+          l += z_loss_of(j);
+        }
+        leave(j, l, row_q, row_se1);
+        if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * invT, weight, t, scale * hot * invT, scale * ec * invT);
       }
     }
-    finish(n, loss ? loss + (<usize>r0 << 2) : 0);
+    total = finish(n, loss ? loss + (<usize>r0 << 2) : 0, total);
   }
+  a.total = total;
+  a.zTotal = zTotal;
+}
+
+/** Writes the call's running totals to `totals`: f64 loss total, then f64 z total. */
+// @ts-ignore: decorator
+@inline function end_call(a: XentArgs, totals: usize): void {
+  store<f64>(totals, a.total);
+  store<f64>(totals, a.zTotal, 8);
 }
 
 /**
@@ -146,28 +202,15 @@ export function xent_index_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
   ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
-  lseOut: usize, entOut: usize, total: f64, zTotal: f64,
-): f64 {
-  start_z(invT, zLoss, zTotal);
-  start_total(total);
-  if (S == 1) {
-    xent_index_rows(
-      x, target, weight, loss, grad, scales, N, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut, entOut,
-    );
-    return loss_total;
-  }
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
-      gather_rows(x + o, scratch, C, S, b);
-      xent_index_rows(
-        scratch, target + q, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, ignoreIndex, eps, wsum, gscale, logProbs, zLoss, lseOut ? lseOut + q : 0, entOut ? entOut + q : 0,
-      );
-      if (grad) scatter_rows(scratch, grad + o, C, S, b);
-    }
-  }
-  return loss_total;
+  lseOut: usize, entOut: usize, total: f64, zTotal: f64, totals: usize,
+): void {
+  const a = ARGS;
+  a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = lseOut; a.entOut = entOut;
+  a.ignoreIndex = ignoreIndex; a.eps = eps; a.wsum = wsum; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
+  a.invT = clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
+  if (S == 1) xent_index_rows(a, x, grad, 0, N, C);
+  else strided(Row.XENT_INDEX, x, 0, grad, 0, a, N, C, S, scratch, B);
+  end_call(a, totals);
 }
 
 /**
@@ -177,26 +220,13 @@ export function xent_index_f32(
 export function xent_prob_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
   N: i32, C: i32, S: i32, scratch: usize, B: i32,
-  eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32, total: f64, zTotal: f64,
-): f64 {
-  start_z(invT, zLoss, zTotal);
-  start_total(total);
-  if (S == 1) {
-    xent_prob_rows(x, target, weight, loss, grad, scales, N, C, eps, gscale, logProbs, zLoss);
-    return loss_total;
-  }
-  const tscratch = scratch + (<usize>B * C << 2);
-  for (let n = 0; n < N; n++) {
-    for (let s0 = 0; s0 < S; s0 += B) {
-      const b = min(B, S - s0), o = slab_offset(n, s0, C, S), q = pos_offset(n, s0, S);
-      gather_rows(x + o, scratch, C, S, b);
-      gather_rows(target + o, tscratch, C, S, b);
-      xent_prob_rows(
-        scratch, tscratch, weight, loss ? loss + q : 0, grad ? scratch : 0, scales ? scales + q : 0,
-        b, C, eps, gscale, logProbs, zLoss,
-      );
-      if (grad) scatter_rows(scratch, grad + o, C, S, b);
-    }
-  }
-  return loss_total;
+  eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32, total: f64, zTotal: f64, totals: usize,
+): void {
+  const a = ARGS;
+  a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = 0; a.entOut = 0;
+  a.ignoreIndex = 0; a.eps = eps; a.wsum = 0; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
+  a.invT = clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
+  if (S == 1) xent_prob_rows(a, x, target, grad, 0, N, C);
+  else strided(Row.XENT_PROB, x, target, grad, 0, a, N, C, S, scratch, B);
+  end_call(a, totals);
 }

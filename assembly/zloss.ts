@@ -2,38 +2,19 @@
 // added to that position's loss. Its gradient, 2 zLoss lse softmax(x), joins the softmax term of the
 // cross-entropy gradient, so it costs no pass of its own: the log of each row's sum is taken before the
 // gradient pass (one f32x4 log per four rows in the small-C lanes, one per row otherwise).
-import { set_inv_t } from "./blocks";
-
-let zLoss: f32 = 0;
-let zSum: f64 = 0;
 /** The z term of each row of the current group of four (f64). */
 const Z: usize = memory.data(32, 16);
 
-/** Starts a kernel call: its temperature (as 1 / T), z-loss coefficient (0: off) and the running z total
- *  the call's z terms are added to, one row at a time in order. */
-export function start_z(invT: f32, z: f32, zTotal: f64): void {
-  set_inv_t(invT);
-  zLoss = z;
-  zSum = zTotal;
-}
-
-/** Whether the current call has a z-loss. */
-// @ts-ignore: decorator
-@inline export function z_on(): bool {
-  return zLoss != 0;
-}
-
 /**
- * Row j of the group (z_on() only), with tempered max M, sum of exponentials se and L = log(se):
- * records the row's z term and returns what it adds to the gradient's softmax coefficient
- * (scale * 2 zLoss lse / se).
+ * Row j of the group (zLoss != 0 only), with tempered max M, sum of exponentials se and L = log(se):
+ * records the row's z term (z_loss_of(j): the caller adds it to its running z total, row by row in order)
+ * and returns what it adds to the gradient's softmax coefficient (scale * 2 zLoss lse / se).
  */
 // @ts-ignore: decorator
-@inline export function z_term(j: i32, M: f64, L: f64, se: f32, scale: f32): f32 {
+@inline export function z_term(j: i32, zLoss: f32, M: f64, L: f64, se: f32, scale: f32): f32 {
   const lse = M + L;
   const z = <f64>zLoss * lse * lse;
   store<f64>(Z + (<usize>j << 3), z);
-  zSum += z;
   return <f32>(<f64>scale * 2 * zLoss * lse) / se;
 }
 
@@ -41,10 +22,4 @@ export function start_z(invT: f32, z: f32, zTotal: f64): void {
 // @ts-ignore: decorator
 @inline export function z_loss_of(j: i32): f64 {
   return load<f64>(Z + (<usize>j << 3));
-}
-
-/** The running z total after the last cross-entropy call: its zTotal plus its z terms (already included
- *  in its losses). */
-export function zloss_sum(): f64 {
-  return zSum;
 }

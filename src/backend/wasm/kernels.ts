@@ -74,7 +74,8 @@ export class WasmKernels implements Kernels {
     const gradRegion = grad !== null && !gDirect && !gradInPlace;
     const B = this.blockSize(C, S);
     const scratchBytes = S === 1 ? 0 : B * C * 4 * (prob ? 2 : 1);
-    const [wp, sp, chunkStart] = regions(this.heap.base, C * 4, scratchBytes);
+    // the call's totals come back at tot: f64 loss total, f64 z total
+    const [wp, sp, tot, chunkStart] = regions(this.heap.base, C * 4, scratchBytes, 16);
     const { softcap } = job; // the capped logits go to a region of their own: the gradient needs them
     const perRow = 4 * (slab * ((xDirect ? 0 : 1) + (prob && !pDirect ? 1 : 0) + (gradRegion ? 1 : 0) + (half ? 0.5 : 0) + (softcap ? 1 : 0)) +
       S * ((index ? 1 : 0) + (loss ? 1 : 0) + (scales ? 1 : 0) + (stats ? 2 : 0))) + 9 * 16;
@@ -113,14 +114,16 @@ export class WasmKernels implements Kernels {
       const kx = softcap ? (this.ex.softcap_f32(xp, cc, r * slab, softcap, invT), cc) : xp;
       const kT = softcap ? 1 : invT;
       // the running totals go into each call, which adds its rows in order: the sums do not depend on the chunks
-      total = index
-        ? this.ex.xent_index_f32(
+      if (index) {
+        this.ex.xent_index_f32(
           kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, IGNORED, job.eps, wsum, job.gscale, logProbs, kT, zLoss,
-          stats ? ec : 0, stats ? hp : 0, total, zTotal,
-        )
-        : this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss, total, zTotal);
+          stats ? ec : 0, stats ? hp : 0, total, zTotal, tot,
+        );
+      } else this.ex.xent_prob_f32(kx, tp, wp, loss ? lp : 0, gp, scales ? sc : 0, r, C, S, sp, B, job.eps, job.gscale, logProbs, kT, zLoss, total, zTotal, tot);
+      const totals = new Float64Array(this.heap.buffer, tot, 2);
+      total = totals[0];
+      zTotal = totals[1];
       if (softcap && grad) this.ex.softcap_grad_f32(cc, gp, r * slab, softcap, invT);
-      zTotal = this.ex.zloss_sum();
       if (loss) loss.set(f32.subarray(lp / 4, (lp / 4) + r * S), n0 * S);
       if (stats) {
         stats.lse.set(f32.subarray(ec / 4, (ec / 4) + r * S), n0 * S);

@@ -17,14 +17,13 @@ export interface Exports {
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
     ignoreIndex: number, eps: number, wsum: number, gscale: number, logProbs: number, invT: number, zLoss: number,
-    lseOut: number, entOut: number, total: number, zTotal: number,
-  ): number;
+    lseOut: number, entOut: number, total: number, zTotal: number, totals: number,
+  ): void;
   xent_prob_f32(
     x: number, target: number, weight: number, loss: number, grad: number, scales: number,
     N: number, C: number, S: number, scratch: number, B: number,
-    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number, total: number, zTotal: number,
-  ): number;
-  zloss_sum(): number;
+    eps: number, gscale: number, logProbs: number, invT: number, zLoss: number, total: number, zTotal: number, totals: number,
+  ): void;
   half_to_f32(src: number, dst: number, n: number, kind: number): void;
   softcap_f32(src: number, dst: number, n: number, c: number, s: number): void;
   softcap_grad_f32(xs: number, g: number, n: number, c: number, s: number): void;
