@@ -5,12 +5,12 @@
 // `{ relaxed: false }` (the same bits on every machine). Only the build used is decoded and compiled:
 // lazily and synchronously on first use, or ahead of time with `await init()` (preferable on a browser
 // main thread).
-import type { BackendName } from '../types.ts';
+import type { BackendName, WasmBuild } from '../types.ts';
 import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels } from './wasm/kernels.ts';
-import { hasRelaxedSimd, wasmBytes, type WasmBuild } from './wasm/module.ts';
+import { hasRelaxedSimd, wasmBytes } from './wasm/module.ts';
 
 export type BackendChoice = BackendName | 'auto';
 export type { WasmBuild };

@@ -1,10 +1,8 @@
 // The embedded module, in two builds of the same sources: its bytes, its exports (the ABI, the same in
 // both) and the check that they are the ones this loader was written for.
+import type { WasmBuild } from '../../types.ts';
 import { ABI_VERSION, WASM_BASE64, WASM_RELAXED_BASE64 } from '../../wasm/xent.generated.ts';
-
-/** The two builds: 'relaxed-simd' (build/xent-relaxed.wasm: fused multiply-adds in exp, log, tanh and the
- *  gradient passes) and 'simd' (build/xent.wasm: baseline WebAssembly SIMD, the same bits everywhere). */
-export type WasmBuild = 'relaxed-simd' | 'simd';
+// the builds: 'relaxed-simd' is build/xent-relaxed.wasm, 'simd' build/xent.wasm
 
 /** The ABI version the loader expects: assembly/index.ts's, written next to the module by assembly/embed.mjs. */
 export { ABI_VERSION };
