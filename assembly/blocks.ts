@@ -13,7 +13,7 @@
 // Rows end with a partial f32x4 when C % 4 != 0: that last vector is loaded whole and its extra lanes
 // replaced by a neutral value (-inf for max and exp, 0 for sums); stores write the valid lanes only. The
 // caller guarantees 16 readable bytes after every row.
-import { expneg_f32, expneg_k, exp_k, hmax_f32x4, hsum_f32x4 } from "./vmath";
+import { expneg_f32, expneg_k, exp_k, hmax_f32x4, hsum_f32x4, madd } from "./vmath";
 
 const BLOCK: i32 = 1024;
 
@@ -94,7 +94,7 @@ export const enum Sums {
 /** t' * w, the per-class coefficient of the weighted sums (w alone for Sums.SMOOTH). */
 // @ts-ignore: decorator
 @inline function coef(w: v128, t: v128, av: v128, bv: v128, sums: Sums): v128 {
-  return sums == Sums.PROB ? f32x4.mul(w, f32x4.add(f32x4.mul(av, t), bv)) : w;
+  return sums == Sums.PROB ? f32x4.mul(w, madd(av, t, bv)) : w;
 }
 
 /**
@@ -142,10 +142,10 @@ export const enum Sums {
     const isOne = f32x4.eq(ex, one);
     s = f32x4.add(s, v128.andnot(ex, isOne));
     k = i32x4.add(k, isOne);
-    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(x, sv))));
+    if (sums == Sums.ENTROPY) d = madd(ex, above_ninf(f32x4.sub(x, sv)), d);
     else if (sums != Sums.NONE) {
       const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
-      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(x, sv)));
+      d = madd(c, f32x4.sub(x, sv), d);
       q = f32x4.add(q, c);
     }
     if (e) v128.store(e + o, ex);
@@ -159,10 +159,10 @@ export const enum Sums {
     const isOne = f32x4.eq(ex, one);
     s = f32x4.add(s, v128.andnot(ex, isOne));
     k = i32x4.add(k, isOne);
-    if (sums == Sums.ENTROPY) d = f32x4.add(d, f32x4.mul(ex, above_ninf(f32x4.sub(load_part(p + o, n4, shift), sv))));
+    if (sums == Sums.ENTROPY) d = madd(ex, above_ninf(f32x4.sub(load_part(p + o, n4, shift), sv)), d);
     else if (sums != Sums.NONE) {
       const c = coef(load_part(w + o, n4, 0), sums == Sums.PROB ? load_part(t + o, n4, 0) : zero, av, bv, sums);
-      d = f32x4.add(d, f32x4.mul(c, f32x4.sub(load_part(p + o, n4, shift), sv)));
+      d = madd(c, f32x4.sub(load_part(p + o, n4, shift), sv), d);
       q = f32x4.add(q, c);
     }
     if (e) store_part(e + o, ex, n4);
@@ -285,7 +285,7 @@ export let row_q: f64 = 0;
       const c = min(4, n - i);
       const o = <usize>(j + i) << 2;
       let v = f32x4.mul(kv, v128.load(e + o));
-      if (t) v = f32x4.sub(v, f32x4.mul(v128.load(w + o), f32x4.add(f32x4.mul(av, v128.load(t + o)), bv)));
+      if (t) v = f32x4.sub(v, f32x4.mul(v128.load(w + o), madd(av, v128.load(t + o), bv)));
       else if (b != 0) v = f32x4.sub(v, f32x4.mul(v128.load(w + o), bv));
       store_part(g + o, v, c);
     }

@@ -6,7 +6,7 @@
 // sums are plain vertical f32x4 operations with no masks and no horizontal steps. Every row of such a
 // batch goes through them, the last group's missing rows padded with zeros: a row's lane computes the
 // same whatever the other lanes hold, so its results do not depend on its position or the chunking.
-import { expneg_k, exp_k, log_f32x4 } from "./vmath";
+import { expneg_k, exp_k, log_f32x4, madd } from "./vmath";
 import { row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
 import { z_term, z_loss_of } from "./zloss";
@@ -93,7 +93,7 @@ const ACC: usize = memory.data(32, 16);
     const v = f32x4.sub(v128.load(t), sv);
     const e = expneg_k(temper ? f32x4.mul(v, tv) : v, k0, k1, k2, k3, k4, k5, k6, k7, k8);
     s = f32x4.add(s, e);
-    if (eps > 0) d = f32x4.add(d, f32x4.mul(f32x4.splat(load<f32>(weight + (<usize>c << 2))), v));
+    if (eps > 0) d = madd(f32x4.splat(load<f32>(weight + (<usize>c << 2))), v, d);
     if (keep) v128.store(t, e);
   }
   v128.store(ACC, s);

@@ -4,6 +4,15 @@
 // callers (per-row and per-block statistics) use expneg_f32/log_f32, which run the very same vector code
 // on lane 0.
 
+/** a * b + c: fused (f32x4.relaxed_madd) in the relaxed-SIMD build (build/xent-relaxed.wasm), where the
+ *  hardware has FMA; a multiply and an add in the baseline build. One source serves both: the branch is
+ *  on a compile-time constant. The two builds can then differ in the last bits (a fused step rounds once). */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 // e^x for x <= 0, the only case the kernels need (they exponentiate x - max). In base 2:
 //   y = x * log2(e),  n = round(y),  f = y - n in [-1/2, 1/2],  e^x = 2^n * 2^f
 // with 2^f from a degree-5 polynomial (a relative-error fit on [-1/2, 1/2]: 2.2 ulp when evaluated in
@@ -44,11 +53,11 @@ const EXPK: usize = memory.data<f32>([EXP_LOW, LOG2E, ROUND, C5, C4, C3, C2, C1,
   const y = f32x4.mul(f32x4.pmax(x, k0), k1);
   const t = f32x4.add(y, k2);
   const f = f32x4.sub(y, f32x4.sub(t, k2));
-  let p = f32x4.add(f32x4.mul(k3, f), k4);
-  p = f32x4.add(f32x4.mul(p, f), k5);
-  p = f32x4.add(f32x4.mul(p, f), k6);
-  p = f32x4.add(f32x4.mul(p, f), k7);
-  p = f32x4.add(f32x4.mul(p, f), k8);
+  let p = madd(k3, f, k4);
+  p = madd(p, f, k5);
+  p = madd(p, f, k6);
+  p = madd(p, f, k7);
+  p = madd(p, f, k8);
   // 2^n = (n + 127) << 23 = (t << 23) + (127 << 23), and 127 << 23 is the bit pattern of 1.0 (k8)
   return f32x4.mul(p, i32x4.add(i32x4.shl(t, 23), k8));
 }
@@ -77,14 +86,14 @@ const LN2_LO: f32 = -2.12194440e-4;
   const z = f32x4.mul(f, f);
   // ln(1 + f) ~ f - f^2/2 + f^3 * P(f), P of degree 8 (Cephes logf coefficients)
   let p = f32x4.splat(7.0376836292e-2);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.1514610310e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.1676998740e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.2420140846e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.4249322787e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.6668057665e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.0000714765e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-2.4999993993e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(3.3333331174e-1));
+  p = madd(p, f, f32x4.splat(-1.1514610310e-1));
+  p = madd(p, f, f32x4.splat(1.1676998740e-1));
+  p = madd(p, f, f32x4.splat(-1.2420140846e-1));
+  p = madd(p, f, f32x4.splat(1.4249322787e-1));
+  p = madd(p, f, f32x4.splat(-1.6668057665e-1));
+  p = madd(p, f, f32x4.splat(2.0000714765e-1));
+  p = madd(p, f, f32x4.splat(-2.4999993993e-1));
+  p = madd(p, f, f32x4.splat(3.3333331174e-1));
   const ef = f32x4.convert_i32x4_s(e);
   let y = f32x4.mul(f32x4.mul(p, f), z);
   y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
@@ -117,10 +126,10 @@ const TANHK: usize = memory.data<f32>([0.016437577083706856, -0.0526718124747276
   k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128,
 ): v128 {
   const u = f32x4.mul(y, y);
-  let p = f32x4.add(f32x4.mul(t0, u), t1);
-  p = f32x4.add(f32x4.mul(p, u), t2);
-  p = f32x4.add(f32x4.mul(p, u), t3);
-  let t = f32x4.add(y, f32x4.mul(f32x4.mul(y, u), p));
+  let p = madd(t0, u, t1);
+  p = madd(p, u, t2);
+  p = madd(p, u, t3);
+  let t = madd(f32x4.mul(y, u), p, y);
   const a = f32x4.abs(y);
   const isSmall = f32x4.lt(a, t4);
   if (!v128.all_true<i32>(isSmall)) { // the exp form only when a lane needs it (or is NaN)

@@ -7,7 +7,7 @@ export type { BceOptions, BceGradOptions } from './bce.ts';
 export type { TokenLogProbsOptions } from './llm.ts';
 export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose/index.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';
-export type { BackendChoice, BackendInfo } from './backend/select.ts';
+export type { BackendChoice, BackendInfo, BackendOptions, WasmBuild } from './backend/select.ts';
 export { setWasmMemoryLimit } from './backend/wasm/kernels.ts';
 export { allocFloat32 } from './memory.ts';
 export type { WasmFloat32Array } from './memory.ts';

@@ -83,6 +83,10 @@ export interface SoftmaxOptions {
 
 export type BackendName = 'wasm' | 'js';
 
+/** The wasm backend's two builds: 'relaxed-simd' (fused multiply-adds, where the engine has relaxed SIMD)
+ *  and 'simd' (baseline WebAssembly SIMD: the same bits on every machine). */
+export type WasmBuild = 'relaxed-simd' | 'simd';
+
 /** The `check` option of the cross-entropy family. */
 export type CheckMode = 'off' | 'warn' | 'throw';
 

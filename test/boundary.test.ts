@@ -7,7 +7,7 @@ import {
   allocFloat32, binaryCrossEntropyWithLogitsWithGrad, crossEntropy, crossEntropyWithGrad, getBackendInfo, logSoftmax,
   logSumExp, setWasmMemoryLimit, softmax,
 } from '../src/index.ts';
-import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { BACKENDS, isWasm, useBackend } from './helpers/backends.ts';
 import { expectRefused, t6, x6 } from './helpers/refused.ts';
 import { expectClose, expectSameBits, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
@@ -161,9 +161,9 @@ describe.each(BACKENDS)('the boundary on %s', (backend) => {
     try {
       a.data.set(x6.data);
       const stale = a.data;
-      const grow = allocFloat32(backend === 'wasm' ? 64 * 2 ** 20 : 1); // grows the WASM memory: stale detaches
+      const grow = allocFloat32(isWasm(backend) ? 64 * 2 ** 20 : 1); // grows the WASM memory: stale detaches
       try {
-        if (backend === 'wasm' && stale.length === 0) {
+        if (isWasm(backend) && stale.length === 0) {
           expectRefused(() => crossEntropy({ data: stale, shape: [6, 3] }, t6), TypeError, 'input.data: its ArrayBuffer is detached');
         }
         expectClose(crossEntropy({ data: a.data, shape: [6, 3] }, t6) as number, want6, TOL.loss, 'the fresh view');
@@ -185,7 +185,7 @@ describe.each(BACKENDS)('the boundary on %s', (backend) => {
       b.data.set(Float32Array.from({ length: 18 }, (_, i) => i % 3));
       expectRefused(() => crossEntropy({ data: stale, shape: [6, 3] }, t6), TypeError, 'input.data: this allocFloat32 array was freed');
       expectRefused(() => crossEntropyWithGrad(x6, t6, { out: stale }), TypeError, 'options.out: this allocFloat32 array was freed');
-      if (backend === 'wasm') {
+      if (isWasm(backend)) {
         const buffer = b.data.buffer;
         const end = new Float32Array(buffer, buffer.byteLength - 12, 3); // the last 12 bytes: the kernels read 16
         expectRefused(() => crossEntropy({ data: end, shape: [3] }, 0), RangeError, /input.data: a view of xent's WASM memory .* outside every live allocFloat32 array/);

@@ -25,7 +25,7 @@ import {
   setWasmMemoryLimit, softmax, tokenLogProbs, tokenStats,
 } from '../src/index.ts';
 import type { WasmFloat32Array } from '../src/index.ts';
-import { BACKENDS, useBackend, type Backend } from './helpers/backends.ts';
+import { BACKENDS, selectBackend, useBackend, WASM_BACKENDS, type Backend } from './helpers/backends.ts';
 import { expectClose, expectSameBits, TOL, type Tolerance } from './helpers/close.ts';
 import { randn, randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { classOp64, layoutOf } from './reference/ce64.ts';
@@ -76,7 +76,7 @@ function clean<A extends unknown[]>(body: (...a: A) => void): (...a: A) => void 
 function onBackends<T>(fn: (b: Backend) => T, backends: readonly Backend[] = BACKENDS): Record<Backend, T> {
   const out = {} as Record<Backend, T>;
   for (const b of backends) {
-    setBackend(b);
+    selectBackend(b);
     out[b] = fn(b);
   }
   setBackend('auto');
@@ -182,7 +182,7 @@ function checkBoth(c: Call, want: Wanted, limit: number, label = '', relative = 
     }
   });
   for (const b of BACKENDS) expectNear(got[b], want, `${label}${b}`, { relative });
-  expectNear(got.wasm, { ...got.js, [GRAD_FLOOR]: want[GRAD_FLOOR] }, `${label}wasm vs js`, { loose: 2, relative });
+  for (const b of WASM_BACKENDS) expectNear(got[b]!, { ...got.js, [GRAD_FLOOR]: want[GRAD_FLOOR] }, `${label}${b} vs js`, { loose: 2, relative });
   return got;
 }
 
@@ -711,7 +711,7 @@ describe('random calls against the float64 reference, on both backends', () => {
         const got = checkBoth(b.call, b.want(), b.limit);
         if (b.variant) {
           for (const be of BACKENDS) {
-            setBackend(be);
+            selectBackend(be);
             expectSameOutputs(b.variant(), got[be], `${be} with out/in place/zero-copy`);
             freeAll();
           }
@@ -822,7 +822,7 @@ describe('accuracy independent of C (2^20 .. 2^25 classes)', () => {
       }
       const lse = rowLogSumExp64(x);
       const shape = [1, C];
-      const backends: readonly Backend[] = log2C <= 21 ? BACKENDS : ['wasm'];
+      const backends: readonly Backend[] = log2C <= 21 ? BACKENDS : WASM_BACKENDS;
       onBackends((b) => {
         expectNear({ logSumExp: logSumExp({ data: x, shape }) }, { logSumExp: [lse] }, `${b} logSumExp`);
         const { loss, grad } = crossEntropyWithGrad({ data: x, shape }, [t]);
@@ -891,7 +891,7 @@ describe('chunking and batch position do not change a single bit (wasm and js)',
         alone = { op: which as Op, input: { data: data.slice(n * slab, (n + 1) * slab), shape: rowShape }, options: { dim: 1 } };
       }
       for (const b of BACKENDS) {
-        setBackend(b);
+        selectBackend(b);
         const B = invoke(batch), A = invoke(alone);
         for (const [name, v] of Object.entries(A)) {
           const per = v.length; // this row's share of the batch's output
@@ -919,7 +919,7 @@ describe('outputs partly overlapping an input are refused', () => {
       at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), wasm: fc.boolean(), backend: fc.constantFrom(...BACKENDS), limit: limitArb,
     });
     fc.assert(fc.property(arb, clean(({ seed, N, C, S, at, wasm, backend, limit }) => {
-      setBackend(backend);
+      selectBackend(backend);
       setWasmMemoryLimit(limit);
       const rand = rng(seed);
       const ce = op === 'crossEntropyWithGrad', bce = op === 'bceWithGrad';
@@ -1071,7 +1071,7 @@ describe('arguments: read once, other realms accepted, lying subclasses harmless
 
   it('every argument is read exactly once (getters that return something else the second time)', () => {
     fc.assert(fc.property(specArb(), fc.constantFrom(...BACKENDS), clean((s: Spec, backend: Backend) => {
-      setBackend(backend);
+      selectBackend(backend);
       const plain = plainOf(s);
       const want = invoke({ ...plain, options: { ...plain.options, ...(plain.options.out ? { out: new Float32Array(plain.options.out.length) } : {}) } });
       const reads = new Map<string, number>();
@@ -1084,7 +1084,7 @@ describe('arguments: read once, other realms accepted, lying subclasses harmless
 
   it('typed arrays from another realm (node:vm) are accepted and give the same bits', () => {
     fc.assert(fc.property(specArb(), fc.constantFrom(...BACKENDS), clean((s: Spec, backend: Backend) => {
-      setBackend(backend);
+      selectBackend(backend);
       const plain = plainOf(s);
       const want = invoke(mapArrays(plain, (a) => new (a.constructor as any)(a.length)));
       const got = invoke(mapArrays(plain, (a) => new realm[a.constructor.name](a.length)));
@@ -1094,7 +1094,7 @@ describe('arguments: read once, other realms accepted, lying subclasses harmless
 
   it('Float32Array (and index array) subclasses overriding set, subarray, slice, ... do not change the results', () => {
     fc.assert(fc.property(specArb(), fc.constantFrom(...BACKENDS), clean((s: Spec, backend: Backend) => {
-      setBackend(backend);
+      selectBackend(backend);
       const plain = plainOf(s);
       const want = invoke(mapArrays(plain, (a) => new (a.constructor as any)(a.length)));
       const got = invoke(mapArrays(plain, (a) => new (LIARS.get(a.constructor) ?? (a.constructor as any))(a.length)));
@@ -1181,7 +1181,7 @@ describe('bad arguments are refused cleanly', () => {
     const arb = fc.tuple(specArb(), fc.constantFrom(...BACKENDS)).filter(([s]) => bad.families.includes(s.family));
     let applied = 0;
     fc.assert(fc.property(arb, clean(([s, backend]: [Spec, Backend]) => {
-      setBackend(backend);
+      selectBackend(backend);
       const good = build(s).call;
       const spoiled = bad.spoil({ ...good, family: s.family }, s);
       if (!spoiled) return;
@@ -1246,7 +1246,7 @@ describe('absurd dimensions', () => {
     const { parentPort, workerData } = require('node:worker_threads');
     import(workerData.url).then((x) => {
       for (const { id, backend, src } of workerData.jobs) {
-        x.setBackend(backend);
+        x.setBackend(backend === 'js' ? 'js' : 'wasm', { relaxed: backend === 'wasm-relaxed' });
         parentPort.postMessage({ running: id });
         let result;
         try { new Function('x', 'return ' + src)(x); result = { returned: true }; }

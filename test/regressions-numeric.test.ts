@@ -6,7 +6,7 @@ import {
   binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad, crossEntropy, crossEntropyWithGrad,
   getBackendInfo, logSoftmax, logSumExp, setWasmMemoryLimit, softmax, tokenStats,
 } from '../src/index.ts';
-import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { BACKENDS, isWasm, useBackend } from './helpers/backends.ts';
 import { expectClose, expectSameBits, TOL } from './helpers/close.ts';
 import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { crossEntropy64 } from './reference/ce64.ts';
@@ -75,7 +75,7 @@ describe.each(BACKENDS)('6. BCE is chunked and summed over elements on %s', (bac
 
   // first in the file: the memory never shrinks, so this must run before anything grows it
   it('a flat input (with per-element weights or pos_weight) stays under the memory limit', () => {
-    const n = backend === 'wasm' ? 2 ** 23 : 2 ** 20, half = n / 2, rand = rng(61); // the float64 js backend: less
+    const n = isWasm(backend) ? 2 ** 23 : 2 ** 20, half = n / 2, rand = rng(61); // the float64 js backend: less
     const x = uniform(rand, n, -4, 4), y = uniform(rand, n, 0, 1), w = uniform(rand, n, 0, 2), pw = uniform(rand, n, 0.5, 3);
     const before = getBackendInfo().wasmMemoryBytes;
     setWasmMemoryLimit(MiB);
@@ -86,7 +86,7 @@ describe.each(BACKENDS)('6. BCE is chunked and summed over elements on %s', (bac
     const rowW = w.subarray(0, half), rowPw = pw.subarray(0, half);
     const shaped = binaryCrossEntropyWithLogits({ data: x, shape }, { data: y, shape }, { reduction: 'sum', weight: rowW, posWeight: rowPw }) as number;
     // before the fix: 64 MiB and more (a flat input was one row, copied whole)
-    if (backend === 'wasm') expect(getBackendInfo().wasmMemoryBytes).toBe(before);
+    if (isWasm(backend)) expect(getBackendInfo().wasmMemoryBytes).toBe(before);
     setWasmMemoryLimit(DEFAULT_LIMIT);
     const big = {
       plain: binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) as number,
@@ -101,7 +101,7 @@ describe.each(BACKENDS)('6. BCE is chunked and summed over elements on %s', (bac
   });
 
   it('a flat 2^24 sum is as accurate as the same data shaped [4096, 4096], and bit-identical to it', () => {
-    const n = backend === 'wasm' ? 2 ** 24 : 2 ** 20, rand = rng(62);
+    const n = isWasm(backend) ? 2 ** 24 : 2 ** 20, rand = rng(62);
     const x = uniform(rand, n, -4, 4), y = uniform(rand, n, 0, 1);
     const want = bceSum64(x, y, n);
     const flat = binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }) as number;
@@ -123,7 +123,7 @@ describe.each(BACKENDS)('7. accuracy beyond 2^20 classes on %s', (backend) => {
   useBackend(backend);
 
   it('logSumExp, softmax and crossEntropy of one 2^24-class row', () => {
-    const C = backend === 'wasm' ? 2 ** 24 : 2 ** 22, rand = rng(71); // the float64 js backend: less
+    const C = isWasm(backend) ? 2 ** 24 : 2 ** 22, rand = rng(71); // the float64 js backend: less
     // uniform[-8, 8) shifted by -22: logsumexp is near 0, so its f32 rounding does not hide the sum's error
     const x = uniform(rand, C, -30, -14);
     let m = -Infinity;

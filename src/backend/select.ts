@@ -1,14 +1,30 @@
 // Backend selection. 'auto' (the default) uses the wasm backend when the engine runs WebAssembly SIMD
-// and falls back to the JS backend otherwise, remembering why. The module is compiled lazily and
-// synchronously on first use, or ahead of time with `await init()` (preferable on a browser main thread).
-import type { BackendName } from '../types.ts';
+// and falls back to the JS backend otherwise, remembering why. The wasm backend comes in two builds of
+// the same sources: 'relaxed-simd' (fused multiply-adds), used where the engine has relaxed SIMD (an
+// 82-byte probe module validates), and 'simd', the baseline, used elsewhere or when setBackend is given
+// `{ relaxed: false }` (the same bits on every machine). Only the build used is decoded and compiled:
+// lazily and synchronously on first use, or ahead of time with `await init()` (preferable on a browser
+// main thread).
+import type { BackendName, WasmBuild } from '../types.ts';
 import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels } from './wasm/kernels.ts';
-import { wasmBytes } from './wasm/module.ts';
+import { hasRelaxedSimd, wasmBytes } from './wasm/module.ts';
 
 export type BackendChoice = BackendName | 'auto';
+export type { WasmBuild };
+
+/** setBackend's options. */
+export interface BackendOptions {
+  /**
+   * true (the default): the wasm backend uses its relaxed-SIMD build where the engine has relaxed SIMD
+   * (fused multiply-adds: faster, and the last bits of results may then differ between machines, within
+   * the library's tolerances). false: always the baseline SIMD build, whose results are the same bits on
+   * every engine and machine.
+   */
+  relaxed?: boolean;
+}
 
 export interface BackendInfo {
   /** The backend calls use now. */
@@ -17,39 +33,90 @@ export interface BackendInfo {
   choice: BackendChoice;
   /** Why the wasm backend is not available, if it is not (undefined while it was never tried). */
   wasmUnavailable?: string;
+  /** The wasm build calls use: 'relaxed-simd' or 'simd' (undefined on the JS backend). */
+  build?: WasmBuild;
+  /** Why that build (undefined on the JS backend). */
+  buildReason?: string;
   /** Bytes of WASM memory in use by xent (the high-water mark; wasm memory never shrinks). */
   wasmMemoryBytes?: number;
 }
 
-let choice: BackendChoice = 'auto';
-let wasm: WasmKernels | null = null;
-let wasmError: string | undefined;
-let loading: Promise<void> | null = null;
+/** One build's module: its kernels once loaded, or why it cannot load. */
+interface Slot {
+  kernels: WasmKernels | null;
+  error?: string;
+  loading: Promise<void> | null;
+}
 
-function unavailableReason(bytes: Uint8Array<ArrayBuffer>): string | undefined {
+let choice: BackendChoice = 'auto';
+let relaxedAllowed = true;
+let relaxedSupported: boolean | undefined;
+const slots: Record<WasmBuild, Slot> = {
+  'relaxed-simd': { kernels: null, loading: null },
+  simd: { kernels: null, loading: null },
+};
+
+function unavailableReason(build: WasmBuild, bytes: Uint8Array<ArrayBuffer>): string | undefined {
   if (typeof WebAssembly !== 'object') return 'WebAssembly is not available in this environment';
-  if (!WebAssembly.validate(bytes)) return 'this engine does not support WebAssembly SIMD';
+  if (!WebAssembly.validate(bytes)) {
+    return build === 'simd' ? 'this engine does not support WebAssembly SIMD' : 'this engine does not validate the relaxed-SIMD build';
+  }
   return undefined;
 }
 
-function settle(load: () => WebAssembly.Instance): void {
+function settle(slot: Slot, load: () => WebAssembly.Instance): void {
   try {
-    wasm = new WasmKernels(load());
+    slot.kernels = new WasmKernels(load());
   } catch (e) {
-    wasmError = e instanceof Error ? e.message : String(e);
+    slot.error = e instanceof Error ? e.message : String(e);
   }
 }
 
-/** Compiles the module synchronously unless it was already tried. */
-function loadSync(): WasmKernels | null {
-  if (wasm || wasmError) return wasm;
-  const bytes = wasmBytes();
-  wasmError = unavailableReason(bytes);
-  if (!wasmError) settle(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), {}));
-  return wasm;
+/** The build to use now, and why: relaxed where allowed, the engine has it, and it did not fail to load. */
+function wanted(): { build: WasmBuild; reason: string } {
+  if (!relaxedAllowed) return { build: 'simd', reason: 'setBackend was given { relaxed: false }: the baseline SIMD build' };
+  relaxedSupported ??= hasRelaxedSimd();
+  if (!relaxedSupported) return { build: 'simd', reason: 'this engine does not support WebAssembly relaxed SIMD' };
+  const failed = slots['relaxed-simd'].error;
+  if (failed) return { build: 'simd', reason: `the relaxed-SIMD build failed to load: ${failed}` };
+  return { build: 'relaxed-simd', reason: 'this engine supports WebAssembly relaxed SIMD' };
 }
 
-/** @internal The wasm backend's kernels if the module loads here (whatever backend is chosen), else null. */
+/** Compiles one build synchronously unless it was already tried. */
+function loadSlotSync(build: WasmBuild): WasmKernels | null {
+  const slot = slots[build];
+  if (slot.kernels || slot.error) return slot.kernels;
+  const bytes = wasmBytes(build);
+  slot.error = unavailableReason(build, bytes);
+  if (!slot.error) settle(slot, () => new WebAssembly.Instance(new WebAssembly.Module(bytes), {}));
+  return slot.kernels;
+}
+
+/** The wanted build, compiled synchronously if needed; the baseline if the relaxed build fails. */
+function loadSync(): WasmKernels | null {
+  if (wanted().build === 'relaxed-simd' && loadSlotSync('relaxed-simd')) return slots['relaxed-simd'].kernels;
+  return loadSlotSync('simd');
+}
+
+async function loadSlot(build: WasmBuild): Promise<void> {
+  const slot = slots[build];
+  if (slot.kernels || slot.error) return;
+  slot.loading ??= (async () => {
+    const bytes = wasmBytes(build);
+    slot.error = unavailableReason(build, bytes);
+    if (slot.error) return;
+    try {
+      const { instance } = await WebAssembly.instantiate(bytes, {});
+      settle(slot, () => instance);
+    } catch (e) {
+      slot.error = e instanceof Error ? e.message : String(e);
+    }
+  })();
+  await slot.loading;
+}
+
+/** @internal The wasm backend's kernels (of the build in use) if the module loads here (whatever backend
+ *  is chosen), else null. */
 export function wasmKernels(): WasmKernels | null {
   return loadSync();
 }
@@ -61,24 +128,15 @@ export function kernels(): Kernels {
 }
 
 /**
- * Loads the WebAssembly module asynchronously (the way a browser main thread should) and resolves with
- * the backend in use. Calling it again returns the same answer; it never rejects: if wasm cannot load,
- * the JS backend is used and getBackendInfo() says why.
+ * Loads the WebAssembly module (the build the engine and setBackend's options call for) asynchronously,
+ * the way a browser main thread should, and resolves with the backend in use. Calling it again returns
+ * the same answer; it never rejects: if wasm cannot load, the JS backend is used and getBackendInfo()
+ * says why.
  */
 export async function init(): Promise<BackendName> {
-  if (!wasm && !wasmError) {
-    loading ??= (async () => {
-      const bytes = wasmBytes();
-      wasmError = unavailableReason(bytes);
-      if (wasmError) return;
-      try {
-        const { instance } = await WebAssembly.instantiate(bytes, {});
-        settle(() => instance);
-      } catch (e) {
-        wasmError = e instanceof Error ? e.message : String(e);
-      }
-    })();
-    await loading;
+  if (choice !== 'js') {
+    if (wanted().build === 'relaxed-simd') await loadSlot('relaxed-simd');
+    if (wanted().build === 'simd') await loadSlot('simd');
   }
   return getBackend();
 }
@@ -88,21 +146,51 @@ export function getBackend(): BackendName {
   return kernels().name;
 }
 
+function checkOptions(options: unknown): BackendOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`setBackend: expected options to be an object such as { relaxed: false }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'relaxed') throw new TypeError(`setBackend: unknown option ${JSON.stringify(key)} (the only option is 'relaxed')`);
+  }
+  const { relaxed } = options as BackendOptions;
+  if (relaxed !== undefined && typeof relaxed !== 'boolean') {
+    throw new TypeError(`setBackend: expected options.relaxed to be a boolean, got ${describe(relaxed)}`);
+  }
+  return options as BackendOptions;
+}
+
 /**
  * Chooses the backend: 'wasm' (throws an Error if the module cannot load here), 'js', or 'auto'
- * (wasm when WebAssembly SIMD is available, else js).
- * @throws {TypeError} for any other value
+ * (wasm when WebAssembly SIMD is available, else js). `options.relaxed` (default true) lets the wasm
+ * backend use its relaxed-SIMD build where the engine has it; `{ relaxed: false }` forces the baseline
+ * SIMD build, for results that are the same bits on every machine. Options not given take their defaults.
+ * @throws {TypeError} for any other backend, an unknown option or a non-boolean `relaxed`
  */
-export function setBackend(backend: BackendChoice): void {
+export function setBackend(backend: BackendChoice, options?: BackendOptions): void {
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') {
     throw new TypeError(`setBackend: expected 'wasm', 'js' or 'auto', got ${describe(backend)}`);
   }
-  if (backend === 'wasm' && !loadSync()) throw new Error(`setBackend('wasm'): the wasm backend is unavailable: ${wasmError}`);
+  const relaxed = checkOptions(options).relaxed ?? true;
+  const before = relaxedAllowed;
+  relaxedAllowed = relaxed;
+  if (backend === 'wasm' && !loadSync()) {
+    relaxedAllowed = before;
+    throw new Error(`setBackend('wasm'): the wasm backend is unavailable: ${slots.simd.error}`);
+  }
   choice = backend;
 }
 
-/** The backend in use, what was chosen, and why wasm is unavailable if it is. */
+/** The backend in use, what was chosen, which wasm build and why, and why wasm is unavailable if it is. */
 export function getBackendInfo(): BackendInfo {
-  const name = getBackend();
-  return { name, choice, wasmUnavailable: wasmError, wasmMemoryBytes: wasm?.memoryBytes };
+  const k = kernels();
+  const info: BackendInfo = { name: k.name, choice, wasmUnavailable: slots.simd.error };
+  const w = wanted();
+  if (k instanceof WasmKernels) {
+    info.build = k === slots['relaxed-simd'].kernels ? 'relaxed-simd' : 'simd';
+    info.buildReason = w.reason;
+  }
+  info.wasmMemoryBytes = (slots[w.build].kernels ?? slots.simd.kernels ?? slots['relaxed-simd'].kernels)?.memoryBytes;
+  return info;
 }

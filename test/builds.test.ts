@@ -1,0 +1,127 @@
+// The two wasm builds (baseline SIMD, build/xent.wasm; relaxed SIMD, build/xent-relaxed.wasm): which one
+// is selected and why, `{ relaxed: false }`, option validation, lazy decoding, and the relaxed build's
+// results against the baseline's (within the tolerances, not bit for bit: its multiply-adds are fused).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as xent from '../src/index.ts';
+import { TOL, expectClose } from './helpers/close.ts';
+import { RELAXED } from './helpers/backends.ts';
+import { randomIndices, randomLogits, rng } from './helpers/random.ts';
+
+const { crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend, softmax } = xent;
+
+afterEach(() => setBackend('auto'));
+
+describe('wasm build selection', () => {
+  it(`'auto' uses the ${RELAXED ? 'relaxed-SIMD' : 'baseline SIMD'} build on this engine, and says why`, () => {
+    setBackend('auto');
+    const info = getBackendInfo();
+    expect(info.name).toBe('wasm');
+    expect(info.build).toBe(RELAXED ? 'relaxed-simd' : 'simd');
+    expect(info.buildReason).toMatch(RELAXED ? /supports WebAssembly relaxed SIMD/ : /does not support WebAssembly relaxed SIMD/);
+  });
+
+  it.skipIf(!RELAXED)('wasm-relaxed: the relaxed-SIMD build runs every describe.each(BACKENDS) suite here', () => {
+    setBackend('wasm');
+    expect(getBackendInfo().build).toBe('relaxed-simd');
+  });
+
+  // shown as skipped where the engine has relaxed SIMD, as run (and passing) where it has not: the note
+  it.skipIf(RELAXED)('wasm-relaxed is skipped: this engine has no relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)', () => {
+    expect(getBackendInfo().build).toBe('simd');
+  });
+
+  it.each(['wasm', 'auto'] as const)("setBackend('%s', { relaxed: false }) forces the baseline build", (b) => {
+    setBackend(b, { relaxed: false });
+    expect(getBackendInfo()).toMatchObject({ name: 'wasm', choice: b, build: 'simd', buildReason: expect.stringMatching(/relaxed: false/) });
+    setBackend(b, { relaxed: true });
+    expect(getBackendInfo().build).toBe(RELAXED ? 'relaxed-simd' : 'simd');
+    setBackend(b, { relaxed: false });
+    setBackend(b); // options not given take their defaults
+    expect(getBackendInfo().build).toBe(RELAXED ? 'relaxed-simd' : 'simd');
+  });
+
+  it('the JS backend has no build', () => {
+    setBackend('js', { relaxed: false });
+    const info = getBackendInfo();
+    expect(info.name).toBe('js');
+    expect(info.build).toBeUndefined();
+    expect(info.buildReason).toBeUndefined();
+  });
+
+  it('validates the options: TypeError for an unknown key, a non-boolean relaxed, a non-object', () => {
+    setBackend('wasm', { relaxed: false });
+    const bad: unknown[] = [{ relax: false }, { relaxed: 0 }, { relaxed: 'false' }, { relaxed: null }, null, 1, 'relaxed', [false]];
+    for (const o of bad) {
+      expect(() => setBackend('wasm', o as never), JSON.stringify(o)).toThrow(TypeError);
+      expect(() => setBackend('auto', o as never), JSON.stringify(o)).toThrow(TypeError);
+    }
+    expect(() => setBackend('wasm', { relaxed: 1 } as never)).toThrow("setBackend: expected options.relaxed to be a boolean, got number 1");
+    expect(() => setBackend('wasm', { fast: true } as never)).toThrow('setBackend: unknown option "fast"');
+    expect(getBackendInfo()).toMatchObject({ choice: 'wasm', build: 'simd' }); // a refused call changes nothing
+    expect(() => setBackend('wasm', { relaxed: undefined })).not.toThrow();
+  });
+});
+
+describe('lazy loading of the builds', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.resetModules();
+  });
+
+  async function fresh(): Promise<typeof xent> {
+    vi.resetModules();
+    return import('../src/index.ts');
+  }
+
+  it.each([
+    ['first use', false], ['first use', true], ['await init()', false], ['await init()', true],
+  ] as const)('%s decodes only the build it uses (relaxed: %s)', async (_how, relaxed) => {
+    const x = await fresh();
+    const decode = vi.spyOn(globalThis, 'atob');
+    x.setBackend('auto', { relaxed }); // 'auto' loads nothing
+    expect(decode).not.toHaveBeenCalled();
+    if (_how === 'await init()') expect(await x.init()).toBe('wasm');
+    expect(x.crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3)).toBe(142);
+    expect(decode).toHaveBeenCalledTimes(1);
+    expect(x.getBackendInfo().build).toBe(relaxed && RELAXED ? 'relaxed-simd' : 'simd');
+  });
+});
+
+describe.skipIf(!RELAXED)('the relaxed build against the baseline', () => {
+  const shapes = [[64, 1000], [8, 32000], [3, 128256], [33, 7]] as const;
+
+  function both<T>(f: () => T): [T, T] {
+    setBackend('wasm', { relaxed: false });
+    const base = f();
+    setBackend('wasm', { relaxed: true });
+    expect(getBackendInfo().build).toBe('relaxed-simd');
+    return [base, f()];
+  }
+
+  it.each(shapes)('%i x %i: loss, gradient, logSoftmax, softmax, logSumExp agree within the tolerances', (N, C) => {
+    const rand = rng(N * 7 + C);
+    const x = { data: randomLogits(rand, N * C, 4), shape: [N, C] };
+    const t = randomIndices(rand, N, C);
+    let differ = 0;
+    const [a, b] = both(() => crossEntropyWithGrad(x, t, { labelSmoothing: 0.1 }));
+    expectClose(b.loss, a.loss, TOL.loss, 'loss');
+    expectClose(b.grad, a.grad, TOL.grad, 'grad');
+    for (let i = 0; i < a.grad.length; i++) if (a.grad[i] !== b.grad[i]) differ++;
+    const [l1, l2] = both(() => crossEntropy(x, t, { reduction: 'none' }) as Float32Array);
+    expectClose(l2, l1, TOL.loss, 'loss none');
+    const [ls1, ls2] = both(() => logSoftmax(x));
+    expectClose(ls2, ls1, TOL.logSoftmax, 'logSoftmax');
+    const [s1, s2] = both(() => softmax(x));
+    expectClose(s2, s1, TOL.softmax, 'softmax');
+    const [z1, z2] = both(() => logSumExp(x) as Float32Array);
+    expectClose(z2, z1, TOL.loss, 'logSumExp');
+    // not asserted (the hardware may have no FMA): how many gradient entries differ in their bits
+    console.info(`${N} x ${C}: ${differ} of ${a.grad.length} gradient entries differ between the builds`);
+  });
+
+  it('init() after { relaxed: false } keeps the baseline', async () => {
+    setBackend('auto', { relaxed: false });
+    expect(await init()).toBe('wasm');
+    expect(getBackendInfo().build).toBe('simd');
+  });
+});
