@@ -92,10 +92,15 @@ function loadSlotSync(build: WasmBuild): WasmKernels | null {
   return slot.kernels;
 }
 
+/** loadSync's answer, kept for every call until setBackend changes which builds are allowed (a load that
+ *  succeeded or failed stays so): the hot path then reads one variable. */
+let inUse: WasmKernels | null | undefined;
+
 /** The wanted build, compiled synchronously if needed; the baseline if the relaxed build fails. */
 function loadSync(): WasmKernels | null {
-  if (wanted().build === 'relaxed-simd' && loadSlotSync('relaxed-simd')) return slots['relaxed-simd'].kernels;
-  return loadSlotSync('simd');
+  if (inUse !== undefined) return inUse;
+  if (wanted().build === 'relaxed-simd' && loadSlotSync('relaxed-simd')) return (inUse = slots['relaxed-simd'].kernels);
+  return (inUse = loadSlotSync('simd'));
 }
 
 async function loadSlot(build: WasmBuild): Promise<void> {
@@ -175,8 +180,10 @@ export function setBackend(backend: BackendChoice, options?: BackendOptions): vo
   const relaxed = checkOptions(options).relaxed ?? true;
   const before = relaxedAllowed;
   relaxedAllowed = relaxed;
+  inUse = undefined;
   if (backend === 'wasm' && !loadSync()) {
     relaxedAllowed = before;
+    inUse = undefined;
     throw new Error(`setBackend('wasm'): the wasm backend is unavailable: ${slots.simd.error}`);
   }
   choice = backend;
