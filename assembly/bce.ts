@@ -45,14 +45,13 @@ export const BCE_BLOCK: i32 = 1024;
  * wMode 1: one per last-axis position; 2: one per element); pw: pos_weight (one per last-axis position) or 0;
  * loss: per-element losses or 0; grad: gradients (may be x) or 0, times scales[i] (if not 0) or gscale.
  * Element i sits at last-axis position j = (j0 + i) % L, and w (mode 1) and pw are read at j..j+3: they
- * hold L + 3 values, w[k % L] for k < L + 3 (or, when n < L, a window of n + 3 values with j0 = 0).
- * Returns total plus the chunk's losses, added one block at a time. Reads whole vectors: every array needs
- * 12 readable bytes past its end.
+ * hold L + 3 values, w[k % L] for k < L + 3. Writes total plus the chunk's losses, added one block at a
+ * time, to `totals` (f64). Reads whole vectors: every array needs 12 readable bytes past its end.
  */
 export function bce_logits_f32(
   x: usize, y: usize, w: usize, pw: usize, loss: usize, grad: usize, scales: usize,
-  n: i32, L: i32, j0: i32, wMode: i32, gscale: f32, total: f64,
-): f64 {
+  n: i32, L: i32, j0: i32, wMode: i32, gscale: f32, total: f64, totals: usize,
+): void {
   // exp's constants (k8 = 1) and -inf loaded before the loop: V8 >= 12 re-materialises inline v128.consts
   // inside loops (vmath.ts). log1p_small's are still inline.
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), one = exp_k(8);
@@ -80,5 +79,5 @@ export function bce_logits_f32(
     }
     total += hsum_f32x4(acc);
   }
-  return total;
+  store<f64>(totals, total);
 }

@@ -24,6 +24,8 @@ import { log1p_f32 } from "./vmath";
 import { strided, Row } from "./strided";
 import { GROUP, leave, finish } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
+import { half_to_f32 } from "./layout";
+import { softcap_f32, softcap_grad_f32 } from "./softcap";
 
 /** A cross-entropy call's parameter block: its arrays and options as the row kernels read them, and the
  *  running totals they add their rows to. Written in full at the start of each call (one block per module:
@@ -194,39 +196,61 @@ export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize
   store<f64>(totals, a.zTotal, 8);
 }
 
+/** The f32 logits the row kernels read: x widened from 16-bit floats into `wide` (half 1: float16, 2:
+ *  bfloat16), then soft-capped into `capped` with the temperature folded in (softcap 0: none). */
+// @ts-ignore: decorator
+@inline function logits_of(x: usize, n: i32, half: i32, wide: usize, softcap: f32, capped: usize, invT: f32): usize {
+  let v = x;
+  if (half) {
+    half_to_f32(x, wide, n, half);
+    v = wide;
+  }
+  if (softcap != 0) {
+    softcap_f32(v, capped, n, softcap, invT);
+    v = capped;
+  }
+  return v;
+}
+
 /**
- * Cross-entropy with class-index targets (i32, N*S of them) over an (N, C, S) tensor of f32 logits.
- * For S > 1, scratch holds B*C floats. See the header for the math and the pointer contract.
+ * Cross-entropy with class-index targets (i32, N*S of them) over an (N, C, S) tensor of logits: f32, or
+ * 16-bit floats when half (widened into `wide`, N*C*S floats). With softcap, the capped logits go to
+ * `capped` (N*C*S floats): the gradient through the cap needs them. For S > 1, scratch holds B*C floats.
+ * See the header for the math and the pointer contract.
  */
 export function xent_index_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  N: i32, C: i32, S: i32, scratch: usize, B: i32,
+  N: i32, C: i32, S: i32, scratch: usize, B: i32, half: i32, wide: usize, softcap: f32, capped: usize,
   ignoreIndex: i32, eps: f32, wsum: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32,
   lseOut: usize, entOut: usize, total: f64, zTotal: f64, totals: usize,
 ): void {
+  const n = N * C * S, v = logits_of(x, n, half, wide, softcap, capped, invT);
   const a = ARGS;
   a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = lseOut; a.entOut = entOut;
   a.ignoreIndex = ignoreIndex; a.eps = eps; a.wsum = wsum; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
-  a.invT = clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
-  if (S == 1) xent_index_rows(a, x, grad, 0, N, C);
-  else strided(Row.XENT_INDEX, x, 0, grad, 0, a, N, C, S, scratch, B);
+  a.invT = softcap != 0 ? 1 : clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
+  if (S == 1) xent_index_rows(a, v, grad, 0, N, C);
+  else strided(Row.XENT_INDEX, v, 0, grad, 0, a, N, C, S, scratch, B);
+  if (softcap != 0 && grad) softcap_grad_f32(capped, grad, n, softcap, invT);
   end_call(a, totals);
 }
 
 /**
- * Cross-entropy with class-probability targets (f32, laid out like x) over an (N, C, S) tensor.
- * For S > 1, scratch holds 2*B*C floats (logits and targets of one block).
+ * Cross-entropy with class-probability targets (f32, laid out like x) over an (N, C, S) tensor, x as in
+ * xent_index_f32. For S > 1, scratch holds 2*B*C floats (logits and targets of one block).
  */
 export function xent_prob_f32(
   x: usize, target: usize, weight: usize, loss: usize, grad: usize, scales: usize,
-  N: i32, C: i32, S: i32, scratch: usize, B: i32,
+  N: i32, C: i32, S: i32, scratch: usize, B: i32, half: i32, wide: usize, softcap: f32, capped: usize,
   eps: f32, gscale: f32, logProbs: i32, invT: f32, zLoss: f32, total: f64, zTotal: f64, totals: usize,
 ): void {
+  const n = N * C * S, v = logits_of(x, n, half, wide, softcap, capped, invT);
   const a = ARGS;
   a.target = target; a.weight = weight; a.loss = loss; a.scales = scales; a.lseOut = 0; a.entOut = 0;
   a.ignoreIndex = 0; a.eps = eps; a.wsum = 0; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
-  a.invT = clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
-  if (S == 1) xent_prob_rows(a, x, target, grad, 0, N, C);
-  else strided(Row.XENT_PROB, x, target, grad, 0, a, N, C, S, scratch, B);
+  a.invT = softcap != 0 ? 1 : clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
+  if (S == 1) xent_prob_rows(a, v, target, grad, 0, N, C);
+  else strided(Row.XENT_PROB, v, target, grad, 0, a, N, C, S, scratch, B);
+  if (softcap != 0 && grad) softcap_grad_f32(capped, grad, n, softcap, invT);
   end_call(a, totals);
 }

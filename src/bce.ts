@@ -1,8 +1,8 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
-import { kernels } from './backend/select.ts';
-import { WeightMode, type BceJob } from './backend/types.ts';
+import { WeightMode, type Call, type CallArray } from './backend/types.ts';
 import { checkFloat32Array, checkOptions, readArg, shapeString } from './args.ts';
-import { gradScale, outBuffer, reduced, returnedOut } from './outputs.ts';
+import { runLoss } from './ops/run.ts';
+import { gradScale, outBuffer, returnedOut } from './outputs.ts';
 import { resolveReduction, resolveTensor } from './problem.ts';
 import type { Reduction, Tensor } from './types.ts';
 
@@ -62,22 +62,32 @@ function resolveBce(input: Tensor | Float32Array, target: Tensor | Float32Array,
     throw new RangeError(`target: expected the input's shape ${shapeString(shape)}, got ${shapeString(ts)}`);
   }
   const L = shape.length ? shape[shape.length - 1] : 1;
-  const R = L ? x.length / L : 0;
   const { w, mode } = resolveBceWeight(opts.weight, shape, x.length);
   let pw: Float32Array | null = null;
   if (opts.posWeight !== undefined) {
     pw = checkFloat32Array('options.posWeight', opts.posWeight);
     if (pw.length !== L) throw new RangeError(`options.posWeight: expected ${L} values (the last axis), got ${pw.length}`);
   }
-  return { x, y, R, L, w, mode, pw, reduction: resolveReduction(opts.reduction), opts };
+  return { x, y, L, w, mode, pw, reduction: resolveReduction(opts.reduction), opts };
 }
 
-/** Runs the job and reduces; with the backend's result (its gradient view). */
-function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): { loss: number | Float32Array; grad: Float32Array | null } {
-  const loss = p.reduction === 'none' ? new Float32Array(p.x.length) : null;
-  const job: BceJob = { x: p.x, y: p.y, R: p.R, L: p.L, weight: p.w, wMode: p.mode, posWeight: p.pw, loss, grad: null, scales: null, gscale: 1, ...extra };
-  const { total, grad } = kernels().bce(job);
-  return { loss: loss ?? reduced(total, p.reduction as 'mean' | 'sum', p.x.length), grad };
+/** The kernel call of a validated BCE problem: rows are elements. */
+function bceCall(p: ReturnType<typeof resolveBce>, grad: Float32Array | null, gscale: number, scales: Float32Array | null): Call {
+  const weight: CallArray | null = p.mode === WeightMode.perElement ? { role: 'in', data: p.w!, per: 1 }
+    : p.mode === WeightMode.lastAxis ? { role: 'cycle', data: p.w!, period: p.L } : null;
+  return {
+    kernel: 'bce',
+    rows: p.x.length,
+    arrays: {
+      x: { role: 'in', data: p.x, per: 1 }, y: { role: 'in', data: p.y, per: 1 }, weight,
+      posWeight: p.pw ? { role: 'cycle', data: p.pw, period: p.L } : null,
+      scales: scales ? { role: 'in', data: scales, per: 1 } : null,
+      grad: grad ? { role: 'out', data: grad, per: 1 } : null,
+      loss: null,
+    },
+    scalars: { L: p.L, wMode: p.mode, gscale },
+    over: ['grad', 'x'],
+  };
 }
 
 /**
@@ -86,7 +96,8 @@ function run(p: ReturnType<typeof resolveBce>, extra: Partial<BceJob>): { loss: 
  * @throws {TypeError} wrong argument types or unknown options; {RangeError} shape mismatches
  */
 export function binaryCrossEntropyWithLogits(input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceOptions): number | Float32Array {
-  return run(resolveBce(input, target, options, false), {}).loss;
+  const p = resolveBce(input, target, options, false);
+  return runLoss(bceCall(p, null, 1, null), p.reduction, p.x.length, 1).loss;
 }
 
 /** The loss and d(loss)/d(input), laid out like the input, from one pass. */
@@ -98,6 +109,6 @@ export function binaryCrossEntropyWithLogitsWithGrad(
   const grad = outBuffer(p.opts.out, p.x.length, [
     ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
   ], p.x);
-  const result = run(p, { grad, gscale, scales });
-  return { loss: result.loss, grad: returnedOut(result.grad!, grad, p.opts.out) };
+  const { loss, result } = runLoss(bceCall(p, grad, gscale, scales), p.reduction, p.x.length, 1);
+  return { loss, grad: returnedOut(result.outs.grad, grad, p.opts.out) };
 }

@@ -1,7 +1,7 @@
 // Scoring language-model output: per-token log-probabilities and perplexity, from the cross-entropy
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
-import { kernels } from './backend/select.ts';
-import { job } from './loss.ts';
+import { runLoss } from './ops/run.ts';
+import { xentCall } from './ops/xent.ts';
 import { checkOptions, describe, readArg } from './args.ts';
 import { resolveProblem } from './problem.ts';
 import { IGNORED } from './backend/types.ts';
@@ -27,11 +27,10 @@ function perPosition(input: Logits, target: Target, opts: Record<string, unknown
   const p = resolveProblem(readArg('input', input), readArg('target', target), { ...opts, reduction: 'none' });
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
   const positions = p.N * p.S;
-  const nll = new Float32Array(positions);
-  const lse = withStats ? new Float32Array(positions) : null;
-  const entropy = withStats ? new Float32Array(positions) : null;
-  kernels().xent(job(p, false, { loss: nll, lse, entropy })); // no weight, smoothing or z-loss: not in KEYS
-  return { nll, index: p.index, lse, entropy };
+  const stats = withStats ? { lse: new Float32Array(positions), entropy: new Float32Array(positions) } : null;
+  // no weight, smoothing or z-loss: not in KEYS
+  const nll = runLoss(xentCall(p, { stats }), 'none', positions, p.S).loss as Float32Array;
+  return { nll, index: p.index, lse: stats?.lse, entropy: stats?.entropy };
 }
 
 /** The fill value for ignored positions (NaN by default), and the other options. */

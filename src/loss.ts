@@ -1,28 +1,16 @@
 // The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
-import { kernels } from './backend/select.ts';
-import type { JobResult, XentJob } from './backend/types.ts';
 import { runCheck } from './diagnose/check.ts';
 import { checkOptions, readArg } from './args.ts';
 import { reduced, returnedOut } from './outputs.ts';
+import { runLoss } from './ops/run.ts';
+import { xentCall, type XentOutputs } from './ops/xent.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
 
-/** The backend job of a validated problem; `extra` sets the outputs and gradient scale. */
-export function job(p: Problem, logProbs: boolean, extra: Partial<XentJob>): XentJob {
-  return {
-    x: p.data, half: p.half, N: p.N, C: p.C, S: p.S, index: p.index, prob: p.prob, weight: p.weight, eps: p.eps,
-    logProbs, loss: null, grad: null, scales: null, gscale: 1, invT: p.invT, zLoss: p.zLoss, softcap: p.softcap, ...extra,
-  };
-}
-
-/** Runs the job and reduces: per-position losses for 'none', else the sum or the weighted mean, as an
- *  f32 value (the sum itself is accumulated in float64). A mean over zero total weight is NaN. */
-function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): { loss: number | Float32Array; result: JobResult } {
-  const loss = p.reduction === 'none' ? new Float32Array(p.N * p.S) : null;
-  const result = kernels().xent(job(p, logProbs, { ...extra, loss }));
-  // PyTorch divides its nll and smoothing sums separately, so a zero divisor gives NaN even where the
-  // smoothing sum alone would give inf
-  return { loss: loss ?? reduced(result.total, p.reduction as 'mean' | 'sum', p.denominator), result };
+/** Runs the problem's call and reduces. PyTorch divides its nll and smoothing sums separately, so a zero
+ *  divisor gives NaN even where the smoothing sum alone would give inf (outputs.ts reduced). */
+function lossOf(p: Problem, o: XentOutputs) {
+  return runLoss(xentCall(p, o), p.reduction, p.denominator, p.S);
 }
 
 /**
@@ -41,7 +29,7 @@ function lossOf(p: Problem, logProbs: boolean, extra: Partial<XentJob>): { loss:
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
   const [x, t, opts] = readArgs(input, target, options, CE_KEYS);
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
-  return lossOf(resolveProblem(x, t, opts), false, {}).loss;
+  return lossOf(resolveProblem(x, t, opts), {}).loss;
 }
 
 /** The arguments of a loss, each read once: everything after this works on the copies. */
@@ -63,8 +51,8 @@ export function crossEntropyWithGrad(
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'grad', false);
   const p = resolveProblem(x, t, opts);
   const { out, gscale, scales } = resolveGradOptions(p, opts);
-  const { loss, result } = lossOf(p, false, { grad: out, gscale, scales });
-  const grad = returnedOut(result.grad!, out, opts.out);
+  const { loss, result } = lossOf(p, { grad: out, gscale, scales });
+  const grad = returnedOut(result.outs.grad, out, opts.out);
   if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
   // the z-loss part of `loss` alone, reduced the same way
   return { loss, grad, zLoss: reduced(result.zTotal, p.reduction, p.denominator) };
@@ -78,5 +66,5 @@ export function crossEntropyWithGrad(
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
   const [x, t, opts] = readArgs(logProbs, target, options, LOSS_KEYS);
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', true);
-  return lossOf(resolveProblem(x, t, opts), true, {}).loss;
+  return lossOf(resolveProblem(x, t, opts), { logProbs: true }).loss;
 }

@@ -1,6 +1,6 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
-import { kernels } from './backend/select.ts';
 import type { ClassOp } from './backend/types.ts';
+import { runFor } from './ops/run.ts';
 import { checkInteger, checkOptions, readArg, shapeString } from './args.ts';
 import { outBuffer, returnedOut } from './outputs.ts';
 import { resolveTensor } from './problem.ts';
@@ -23,7 +23,11 @@ function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOpti
   // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
   const out = outBuffer(opts.out, length, [['input.data', data]], op === 'logsumexp' ? null : data);
   if (C === 0) out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
-  const result = C === 0 ? out : kernels().classOp(op, data, N, C, S, out);
+  const result = C === 0 ? out : runFor({
+    kernel: op, rows: N * S === 0 ? 0 : N, scalars: { C, S },
+    arrays: { x: { role: 'in', data, per: C * S }, out: { role: 'out', data: out, per: op === 'logsumexp' ? S : C * S } },
+    over: ['out', 'x'], // log_softmax and softmax run in place over the chunk's copy of x
+  }, 'out');
   return returnedOut(result, out, opts.out);
 }
 

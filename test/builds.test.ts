@@ -129,3 +129,19 @@ describe.skipIf(!RELAXED)('the relaxed build against the baseline', () => {
     expect(getBackendInfo().build).toBe('simd');
   });
 });
+
+describe('the ABI, declared once (src/backend/wasm/abi.ts)', () => {
+  it('every kernel export of both builds takes the parameters its binding passes, and a mismatch is refused', async () => {
+    const { BINDINGS, checkBindings } = await import('../src/backend/wasm/abi.ts');
+    const { wasmBytes } = await import('../src/backend/wasm/module.ts');
+    for (const build of ['simd', ...(RELAXED ? ['relaxed-simd' as const] : [])] as const) {
+      const { instance } = await WebAssembly.instantiate(wasmBytes(build), {});
+      const ex = instance.exports as unknown as Parameters<typeof checkBindings>[0];
+      expect(() => checkBindings(ex)).not.toThrow();
+      for (const b of Object.values(BINDINGS)) expect((ex[b.export] as () => void).length, b.export).toBe(b.params.length);
+      // an export that lost a parameter (an ABI change on one side only) is caught at load
+      const broken = { ...ex, xent_prob_f32: (a: number, b: number) => a + b };
+      expect(() => checkBindings(broken)).toThrow(/xent_prob_f32 takes 2 parameters, the loader passes 23/);
+    }
+  });
+});

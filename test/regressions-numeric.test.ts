@@ -12,7 +12,7 @@ import { randomIndices, randomLogits, randomProbs, rng } from './helpers/random.
 import { crossEntropy64 } from './reference/ce64.ts';
 import { bce64 } from './reference/xent64.ts';
 import { kernels } from '../src/backend/select.ts';
-import { job } from '../src/loss.ts';
+import { xentCall } from '../src/ops/xent.ts';
 import { CE_KEYS, resolveProblem } from '../src/problem.ts';
 import { checkOptions } from '../src/args.ts';
 
@@ -391,14 +391,17 @@ describe.each(BACKENDS)("11. a row's results do not depend on its position on %s
 
 /** The backend's float64 sums, before the f32 reduction hides their last bits: the loss, the z-loss part. */
 function f64Totals(k: ReturnType<typeof makeCase>): number[] {
-  const j = job(resolveProblem(k.input, k.target, checkOptions({ ...k.opts, reduction: 'sum' }, CE_KEYS)), false, {});
-  const { total, zTotal } = kernels().xent(j);
+  const call = xentCall(resolveProblem(k.input, k.target, checkOptions({ ...k.opts, reduction: 'sum' }, CE_KEYS)), {});
+  const { total, zTotal } = kernels().run(call);
   return [total, zTotal];
 }
 
 function bceTotal(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array): number {
   const L = shape[shape.length - 1];
-  return kernels().bce({ x, y, R: x.length / L, L, weight: w, wMode: 1, posWeight: pw, loss: null, grad: null, scales: null, gscale: 1 }).total;
+  return kernels().run({
+    kernel: 'bce', rows: x.length, scalars: { L, wMode: 1, gscale: 1 },
+    arrays: { x: { role: 'in', data: x, per: 1 }, y: { role: 'in', data: y, per: 1 }, weight: { role: 'cycle', data: w, period: L }, posWeight: { role: 'cycle', data: pw, period: L } },
+  }).total;
 }
 
 function bceOutputs(x: Float32Array, y: Float32Array, shape: number[], w: Float32Array, pw: Float32Array) {

@@ -1,7 +1,7 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
-import { IGNORED, type BceJob, type ClassOp, type JobResult, type Kernels, type XentJob } from './types.ts';
-import { halfToFloat32 } from '../half.ts';
+import { dataOf, IGNORED, type Call, type CallResult, type ClassOp, type Kernels } from './types.ts';
+import { halfToFloat32, type Half } from '../half.ts';
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
 function forEachPosition(N: number, C: number, S: number, fn: (pos: number, base: number) => void): void {
@@ -26,14 +26,18 @@ function sumExp(x: Float32Array, base: number, C: number, S: number, shift: numb
   return s;
 }
 
-function xent(job: XentJob): JobResult {
-  if (job.N * job.S === 0) return { total: 0, zTotal: 0, grad: job.grad }; // nothing may loop over C (it can be huge)
-  const { N, C, S, index, prob, weight, eps, logProbs, loss, grad, scales, gscale, invT, zLoss, softcap } = job;
+function xent(call: Call): CallResult {
+  const { C, S, eps, gscale, invT, zLoss, softcap } = call.scalars, N = call.rows;
+  const arr = (name: string) => dataOf<Float32Array>(call, name);
+  const index = call.kernel === 'xent_index' ? dataOf<Int32Array>(call, 'target') : null;
+  const prob = index ? null : arr('target');
+  const [weight, loss, grad, scales, lseOut, entOut] = ['weight', 'loss', 'grad', 'scales', 'lse', 'entropy'].map(arr);
+  const logProbs = call.scalars.logProbs === 1;
   // half-precision logits are widened up front here (the wasm kernels do it a chunk at a time)
-  const x = job.half ? halfToFloat32(job.x as Uint16Array, job.half) : (job.x as Float32Array);
+  const raw = dataOf(call, 'x')!, half = call.scalars.half as Half;
+  const x = half ? halfToFloat32(raw as Uint16Array, half) : (raw as Float32Array);
   const w = (c: number) => (weight ? weight[c] : 1);
-  let wsum = 0;
-  for (let c = 0; c < C; c++) wsum += w(c);
+  const { wsum } = call.scalars;
   const hot = 1 - eps;
   const ec = eps / C;
   // logits divided by the temperature, then soft-capped (log-probabilities are taken as they are);
@@ -48,8 +52,8 @@ function xent(job: XentJob): JobResult {
     const t = index ? index[pos] : 0;
     if (index && t === IGNORED) {
       if (loss) loss[pos] = 0;
-      if (job.lse) job.lse[pos] = NaN;
-      if (job.entropy) job.entropy[pos] = NaN;
+      if (lseOut) lseOut[pos] = NaN;
+      if (entOut) entOut[pos] = NaN;
       if (grad) {
         // PyTorch's log_softmax backward leaves exp(logp) * 0: NaN where the row's max is not finite
         const max = maxOf(x, base, C, S);
@@ -65,15 +69,15 @@ function xent(job: XentJob): JobResult {
       for (let c = 0; c < C; c++) se += Math.exp(v(base + c * S) - m);
     }
     const L = Math.log(se);
-    if (job.lse && job.entropy && !logProbs) {
+    if (lseOut && entOut && !logProbs) {
       // logsumexp and entropy -sum p log p = L - sum e (v - m) / se of the transformed logits
       let d = 0;
       for (let c = 0; c < C; c++) {
         const e = Math.exp(v(base + c * S) - m);
         if (e !== 0) d += e * (v(base + c * S) - m); // e = 0 at a -inf logit, whose e (v - m) is 0, not NaN
       }
-      job.lse[pos] = m + L;
-      job.entropy[pos] = L - d / se;
+      lseOut[pos] = m + L;
+      entOut[pos] = L - d / se;
     }
     // q[c]: the coefficient of -logp[c] in this position's loss; without smoothing an index target's
     // other classes have none, and their weights (NaN or inf, say) must not enter as w * 0 (PyTorch)
@@ -117,10 +121,12 @@ function xent(job: XentJob): JobResult {
       }
     }
   });
-  return { total, zTotal, grad };
+  return { total, zTotal, outs: outsOf(call) };
 }
 
-function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array {
+function classOp(call: Call): CallResult {
+  const op = call.kernel as ClassOp, { C, S } = call.scalars, N = call.rows;
+  const x = dataOf<Float32Array>(call, 'x')!, out = dataOf<Float32Array>(call, 'out')!;
   forEachPosition(N, C, S, (pos, base) => {
     let m = maxOf(x, base, C, S);
     if (op === 'logsumexp') {
@@ -136,13 +142,15 @@ function classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, 
       out[i] = op === 'log_softmax' ? x[i] - m - L : Math.exp(x[i] - m) / se;
     }
   });
-  return out;
+  return { total: 0, zTotal: 0, outs: outsOf(call) };
 }
 
-function bce(job: BceJob): JobResult {
-  const { x, y, R, L, weight, wMode, posWeight, loss, grad, scales, gscale } = job;
+function bce(call: Call): CallResult {
+  const { L, wMode, gscale } = call.scalars;
+  const x = dataOf<Float32Array>(call, 'x')!, y = dataOf<Float32Array>(call, 'y')!;
+  const [weight, posWeight, loss, grad, scales] = ['weight', 'posWeight', 'loss', 'grad', 'scales'].map((n) => dataOf<Float32Array>(call, n));
   let total = 0;
-  for (let i = 0; i < R * L; i++) {
+  for (let i = 0; i < call.rows; i++) {
     const j = i % L;
     const w = wMode === 0 ? 1 : weight![wMode === 1 ? j : i];
     const pw = posWeight ? posWeight[j] : 1;
@@ -158,7 +166,16 @@ function bce(job: BceJob): JobResult {
     const q = (lw * e) / (1 + e); // lw sigmoid(-|x|)
     if (grad) grad[i] = (scales ? scales[i] : gscale) * w * (v < 0 ? a + q : a - q); // x read first
   }
-  return { total, zTotal: 0, grad };
+  return { total, zTotal: 0, outs: outsOf(call) };
 }
 
-export const jsKernels: Kernels = { name: 'js', xent, bce, classOp };
+/** A call's out arrays: the JS backend writes them where they are. */
+function outsOf(call: Call): Record<string, Float32Array> {
+  const outs: Record<string, Float32Array> = {};
+  for (const [name, a] of Object.entries(call.arrays)) if (a?.role === 'out') outs[name] = a.data as Float32Array;
+  return outs;
+}
+
+const RUN = { xent_index: xent, xent_prob: xent, bce, logsumexp: classOp, log_softmax: classOp, softmax: classOp };
+
+export const jsKernels: Kernels = { name: 'js', run: (call) => (call.rows === 0 ? { total: 0, zTotal: 0, outs: outsOf(call) } : RUN[call.kernel](call)) };

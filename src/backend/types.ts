@@ -1,90 +1,71 @@
-// The contract both backends implement. Arrays are plain typed arrays; the wasm backend copies them into
-// its memory, the JS backend works on them directly. Both compute the same math (see assembly/xent.ts).
-import type { Half } from '../half.ts';
+// The contract both backends implement: a backend runs a call and returns its result. A call names its
+// kernel and carries its arrays (with their role and their size per row) and its scalars; the wasm
+// backend copies the arrays into its memory a chunk of rows at a time, the JS backend loops over them
+// directly. Calls hold only typed arrays and numbers, and results come back in the result: nothing a
+// caller passes is mutated but its output arrays, so a call can be run anywhere (a worker, say).
+// Both backends compute the same math (see assembly/xent.ts).
 
 /** Marks an ignored position in the normalised Int32Array of targets handed to the kernels. */
 export const IGNORED = -1;
 
-/** One cross-entropy evaluation over an (N, C, S) layout. */
-export interface XentJob {
-  /** Logits (or log-probabilities when logProbs), N*C*S floats; 16-bit patterns when half is set. */
-  x: Float32Array | Uint16Array;
-  /** How x is stored: float32, or float16 / bfloat16 bit patterns. */
-  half: Half;
-  N: number;
-  C: number;
-  S: number;
-  /** Class indices, one per position, IGNORED (-1) where ignored; or null with prob. */
-  index: Int32Array | null;
-  /** Probability targets laid out like x; or null with index. */
-  prob: Float32Array | null;
-  /** Class weights (length C) or null for all ones. */
-  weight: Float32Array | null;
-  /** Label smoothing in [0, 1]. */
-  eps: number;
-  /** x already holds log-probabilities (nllLoss): no log-softmax, no softmax term in the gradient. */
-  logProbs: boolean;
-  /** Per-position losses are written here when given (N*S floats). */
-  loss: Float32Array | null;
-  /** The gradient is written here when given (N*C*S floats); it may be x itself. */
-  grad: Float32Array | null;
-  /** Gradient scale per position (reduction 'none'), or null to use gscale for every position. */
-  scales: Float32Array | null;
-  gscale: number;
-  /** 1 / temperature: the logits are divided by the temperature first (1: none; not for logProbs). */
-  invT: number;
-  /** z-loss coefficient: zLoss * logsumexp^2 is added to each non-ignored position's loss (0: none). */
-  zLoss: number;
-  /** Soft cap c, 0 for none: the logits become c tanh(x invT / c) (then no further temperature). */
-  softcap: number;
-  /** When given (index targets, eps 0): each position's logsumexp and softmax entropy of the (tempered,
-   *  capped) logits, NaN where ignored, from the same pass. */
-  lse?: Float32Array | null;
-  entropy?: Float32Array | null;
-}
-
-/** How a BceJob's weight is laid out. The numbers are the wasm ABI's (bce_logits_f32's `wMode`), which
+/** How a bce call's weight is laid out. The numbers are the wasm ABI's (bce_logits_f32's `wMode`), which
  *  the backends' loops compare as they are. */
 export const WeightMode = { none: 0, lastAxis: 1, perElement: 2 } as const;
 export type WeightMode = (typeof WeightMode)[keyof typeof WeightMode];
 
-/** One binary cross-entropy evaluation over R rows of L elements (L = the input's last axis). */
-export interface BceJob {
-  x: Float32Array;
-  y: Float32Array;
-  R: number;
-  L: number;
-  /** Weights: none, one per last-axis position, or one per element (wMode). */
-  weight: Float32Array | null;
-  wMode: WeightMode;
-  /** pos_weight, one per last-axis position, or null. */
-  posWeight: Float32Array | null;
-  loss: Float32Array | null;
-  /** The gradient is written here when given; it may be x. */
-  grad: Float32Array | null;
-  scales: Float32Array | null;
-  gscale: number;
-}
-
 export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
 
-/** What a job gives back; the job itself is left as it was. */
-export interface JobResult {
-  /** The sum of the per-position (per-element) losses, in float64, added in position order. */
+/**
+ * The kernels, with the arrays and scalars each reads (names as in the call):
+ * - xent_index / xent_prob: cross-entropy over an (N, C, S) layout (rows = N). Arrays: x (logits, or
+ *   log-probabilities when logProbs; 16-bit patterns when half), target (IGNORED-normalised indices, S a
+ *   row, or probabilities laid out like x), weight (fixed, C; null: ones), loss, scales, lse, entropy (S a
+ *   row), grad (C*S a row; may be x itself). Scalars: C, S, half, eps, wsum, gscale, logProbs, invT, zLoss,
+ *   softcap, ignoreIndex. Totals: the loss and its z-loss part.
+ * - bce: binary cross-entropy, rows = elements. Arrays: x, y, weight (per element, or fixed and one per
+ *   last-axis position: a cycle), posWeight (a cycle), loss, scales, grad. Scalars: L, wMode, gscale.
+ *   Totals: the loss.
+ * - logsumexp / log_softmax / softmax: over the class axis of (N, C, S) (rows = N); arrays x and out.
+ */
+export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | ClassOp;
+
+export type Floats = Float32Array | Int32Array | Uint16Array;
+
+/** An array of a call: `in` arrays are read, `out` arrays written, `per` elements a row; a `fixed` array
+ *  is read whole by every row (null data: `length` copies of `fill`); row i of a call reads element
+ *  i % period of a `cycle` array (a last-axis array of an elementwise op; a call's cycles share a period). */
+export type CallArray =
+  | { role: 'in' | 'out'; data: Floats; per: number }
+  | { role: 'fixed'; data: Float32Array | null; length: number; fill?: number }
+  | { role: 'cycle'; data: Float32Array; period: number };
+
+export interface Call {
+  kernel: KernelName;
+  /** Rows to run: the kernels see them in order, a chunk at a time. 0: nothing to compute. */
+  rows: number;
+  arrays: Record<string, CallArray | null>;
+  scalars: Record<string, number>;
+  /** An out array that may be written over the working copy of an in array of the same size (to save
+   *  memory traffic), as [out, in]; an out whose data is an in's data is written over it in any case. */
+  over?: readonly [string, string];
+}
+
+export interface CallResult {
+  /** The sum of the per-row losses in float64, added in row order (0 for class ops). */
   total: number;
-  /** Of that total, the z-loss terms (cross-entropy; 0 without a z-loss). */
+  /** Of that total, the z-loss terms (xent with a z-loss; else 0). */
   zTotal: number;
-  /** The job's grad, or a fresh view of the same floats when it lives in WASM memory that grew. */
-  grad: Float32Array | null;
+  /** Each out array: the call's own, or a fresh view of the same floats when it lives in WASM memory that
+   *  grew during the call. */
+  outs: Record<string, Float32Array>;
 }
 
 export interface Kernels {
   readonly name: 'wasm' | 'js';
-  /** Runs a cross-entropy job. */
-  xent(job: XentJob): JobResult;
-  /** Runs a binary cross-entropy job (zTotal 0). */
-  bce(job: BceJob): JobResult;
-  /** An op over the class axis of an (N, C, S) tensor: out has N*S floats for logsumexp, N*C*S otherwise.
-   *  Returns out, or a fresh view of the same floats if it lives in WASM memory that grew. */
-  classOp(op: ClassOp, x: Float32Array, N: number, C: number, S: number, out: Float32Array): Float32Array;
+  run(call: Call): CallResult;
+}
+
+/** The data of a call's array by name, or null when the call has none. */
+export function dataOf<T extends Floats>(call: Call, name: string): T | null {
+  return (call.arrays[name]?.data ?? null) as T | null;
 }

@@ -7,19 +7,6 @@ const MAX_BYTES = 2 ** 32;
 // Byte offsets reach 4 GiB: plain arithmetic, never 32-bit integer operators (| & >> turn 2^31 negative)
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
-/** Lays out consecutive 16-byte aligned regions of the given byte sizes from `start`; returns their
- *  offsets followed by the end offset. */
-export function regions(start: number, ...sizes: number[]): number[] {
-  const out: number[] = [];
-  let p = align16(start);
-  for (const s of sizes) {
-    out.push(p);
-    p = align16(p + s);
-  }
-  out.push(p);
-  return out;
-}
-
 /** A block of module memory handed to the caller (allocF32), with 16 bytes of slack after it: the
  *  kernels read whole vectors, so the last row of an input may be read up to 12 bytes past its end. */
 interface Block {
@@ -31,6 +18,7 @@ export class WasmHeap {
   f32 = new Float32Array(0);
   i32 = new Int32Array(0);
   u16 = new Uint16Array(0);
+  f64 = new Float64Array(0);
   /** Live caller allocations, sorted by address; the per-call arena starts after the last one. */
   private readonly blocks: Block[] = [];
   private readonly heapBase: number;
@@ -76,6 +64,7 @@ export class WasmHeap {
       this.f32 = new Float32Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
       this.u16 = new Uint16Array(mem.buffer);
+      this.f64 = new Float64Array(mem.buffer);
     }
   }
 
@@ -109,7 +98,7 @@ export class WasmHeap {
   }
 
   /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
-  inMemory(a: Float32Array | null): boolean {
+  inMemory(a: ArrayBufferView | null): boolean {
     return a !== null && a.buffer === this.memory.buffer;
   }
 }
