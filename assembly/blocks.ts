@@ -212,13 +212,16 @@ export const enum Sums {
   return nb;
 }
 
-// combine()'s results for the row just folded
-export let row_M: f32 = 0;
-export let row_se: f32 = 0;
-/** se - 1, accurate when se is near 1 (one dominant logit): L = log1p(row_se1). */
-export let row_se1: f32 = 0;
-export let row_d: f64 = 0;
-export let row_q: f64 = 0;
+/** A row as combine() folds it: max M, se = sum exp(x - M), se1 = se - 1 (accurate when se is near 1,
+ *  one dominant logit: L = log1p(se1)), and the weighted sums d, q relative to M. */
+@unmanaged export class RowStats {
+  M: f32;
+  se: f32;
+  se1: f32;
+  d: f64;
+  q: f64;
+}
+const ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
 
 /**
  * Folds nb block records into the row max M, the sum of exp(x - M) and (unless sums is NONE) the
@@ -226,18 +229,19 @@ export let row_q: f64 = 0;
  * f64 across blocks.
  */
 // @ts-ignore: decorator
-@inline export function combine(nb: i32, sums: Sums, invT: f32): void {
+@inline export function combine(nb: i32, sums: Sums, invT: f32): RowStats {
+  const row = ROW;
   if (nb == 1) { // the common case C <= BLOCK: the block is the row
-    row_M = load<f32>(REC);
+    row.M = load<f32>(REC);
     const s = load<f32>(REC, 4), k = load<f32>(REC, 16);
-    row_se = s + k;
-    row_se1 = s + (k - 1);
+    row.se = s + k;
+    row.se1 = s + (k - 1);
     if (sums != Sums.NONE) {
-      row_d = load<f32>(REC, 8);
-      row_q = load<f32>(REC, 12);
+      row.d = load<f32>(REC, 8);
+      row.q = load<f32>(REC, 12);
     }
     store<f32>(REC, 1);
-    return;
+    return row;
   }
   let M: f32 = -Infinity;
   for (let b = 0; b < nb; b++) M = max(M, load<f32>(rec(b)));
@@ -257,11 +261,12 @@ export let row_q: f64 = 0;
     }
     store<f32>(r, f);
   }
-  row_M = M;
-  row_se = <f32>se;
-  row_se1 = <f32>(se - 1); // f64: exact enough, as the 1 came in exactly
-  row_d = d;
-  row_q = q;
+  row.M = M;
+  row.se = <f32>se;
+  row.se1 = <f32>(se - 1); // f64: exact enough, as the 1 came in exactly
+  row.d = d;
+  row.q = q;
+  return row;
 }
 
 /** exp(bm - M) of block b, after combine(). */

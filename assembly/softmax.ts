@@ -1,6 +1,6 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, row_M, row_se, row_se1, Sums, store_part } from "./blocks";
+import { row_blocks, combine, row_scale_blocks, Sums, store_part } from "./blocks";
 import { strided, Row } from "./strided";
 import { XentArgs } from "./xent";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
@@ -18,10 +18,10 @@ export function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);
-      combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
-      const M = row_M;
+      const row = combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+      const M = row.M;
       // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
-      if (isFinite(M)) leave(j, M, 1, row_se1);
+      if (isFinite(M)) leave(j, M, 1, row.se1);
       else leave(j, isNaN(row_max(p, C)) ? NaN : M, 0, 0);
     }
     finish(n, out + (<usize>r0 << 2), 0);
@@ -32,8 +32,8 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
-      combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
-      leave(j, row_M, 0, row_se1); // a = M for the output pass below
+      const row = combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+      leave(j, row.M, 0, row.se1); // a = M for the output pass below
     }
     take_logs();
     for (let j = 0; j < n; j++) {
@@ -50,8 +50,8 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
 export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
-    combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
-    row_scale_blocks(out + o, out + o, C, 1 / row_se);
+    const row = combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+    row_scale_blocks(out + o, out + o, C, 1 / row.se);
   }
 }
 

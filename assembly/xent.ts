@@ -18,7 +18,7 @@
 // position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
 import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
-import { row_blocks, combine, row_grad, row_M, row_se, row_se1, row_d, row_q, Sums, clamp_inv_t } from "./blocks";
+import { row_blocks, combine, row_grad, Sums, clamp_inv_t } from "./blocks";
 import { z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
 import { strided, Row } from "./strided";
@@ -109,32 +109,33 @@ export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R
         leave(j, l, 0, 0);
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
-        if (eps > 0) combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT), Sums.SMOOTH, invT);
-        else if (stats) {
-          combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT), Sums.ENTROPY, invT);
+        const row = eps > 0 ? combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT), Sums.SMOOTH, invT)
+          : stats ? combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT), Sums.ENTROPY, invT)
+          : combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0, invT), Sums.NONE, invT);
+        if (stats) {
           // lse = M' + L; entropy = -sum p log p = L - invT sum e (x - M) / se
-          const L = log1p_f32(row_se1);
-          store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row_M * invT + L));
-          store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>invT * row_d / row_se));
-        } else combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0, invT), Sums.NONE, invT);
+          const L = log1p_f32(row.se1);
+          store<f32>(lseOut + (<usize>r << 2), <f32>(<f64>row.M * invT + L));
+          store<f32>(entOut + (<usize>r << 2), <f32>(<f64>L - <f64>invT * row.d / row.se));
+        }
         // loss = -hot wt (xt' - M' - L) - ec (d' - L W), in tempered units x' = x invT:
         // M' = M invT, d' = invT sum w (x - M), L = log(se)
-        let l = -<f64>hot * wt * (<f64>xt - row_M) * invT;
-        if (eps > 0) l -= <f64>ec * row_d * invT;
+        let l = -<f64>hot * wt * (<f64>xt - row.M) * invT;
+        if (eps > 0) l -= <f64>ec * row.d * invT;
         let zk: f32 = 0;
         if (zLoss != 0) {
-          zk = z_term(j, zLoss, <f64>row_M * invT, <f64>log1p_f32(row_se1), row_se, scale);
+          zk = z_term(j, zLoss, <f64>row.M * invT, <f64>log1p_f32(row.se1), row.se, scale);
           zTotal += z_loss_of(j);
           l += z_loss_of(j);
         }
-        leave(j, l, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row_se1);
+        leave(j, l, <f64>hot * wt + (eps > 0 ? <f64>ec * wsum : 0), row.se1);
         if (g) {
-          row_grad(g, g, C, (scale * (hot * wt + ecw) / row_se + zk) * invT, weight, 0, 0, scale * ec * invT);
+          row_grad(g, g, C, (scale * (hot * wt + ecw) / row.se + zk) * invT, weight, 0, 0, scale * ec * invT);
           // the target's own coefficient: at the row max (e = 1) k / se - c cancels as se -> 1, so there
           // it is the same algebra with 1 / se - 1 = -(se - 1) / se
           const gt = g + (<usize>t << 2);
-          if (xt == row_M) {
-            let v = (scale * (ecw - hot * wt * row_se1) / row_se + zk) * invT;
+          if (xt == row.M) {
+            let v = (scale * (ecw - hot * wt * row.se1) / row.se + zk) * invT;
             if (eps > 0) v -= wt * (scale * ec * invT);
             store<f32>(gt, v);
           } else store<f32>(gt, load<f32>(gt) - scale * hot * wt * invT);
@@ -171,16 +172,16 @@ export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize
         leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 0);
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
-        combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT), Sums.PROB, invT);
+        const row = combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT), Sums.PROB, invT);
         // loss = L q - d', d' = invT sum w t' (x - M), q = sum w t'
-        let l = -row_d * invT, zk: f32 = 0;
+        let l = -row.d * invT, zk: f32 = 0;
         if (zLoss != 0) {
-          zk = z_term(j, zLoss, <f64>row_M * invT, <f64>log1p_f32(row_se1), row_se, scale);
+          zk = z_term(j, zLoss, <f64>row.M * invT, <f64>log1p_f32(row.se1), row.se, scale);
           zTotal += z_loss_of(j);
           l += z_loss_of(j);
         }
-        leave(j, l, row_q, row_se1);
-        if (g) row_grad(g, g, C, (scale * <f32>row_q / row_se + zk) * invT, weight, t, scale * hot * invT, scale * ec * invT);
+        leave(j, l, row.q, row.se1);
+        if (g) row_grad(g, g, C, (scale * <f32>row.q / row.se + zk) * invT, weight, t, scale * hot * invT, scale * ec * invT);
       }
     }
     total = finish(n, loss ? loss + (<usize>r0 << 2) : 0, total);
