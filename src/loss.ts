@@ -1,17 +1,7 @@
-// The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss.
-import { runCheck } from './diagnose/check.ts';
-import { checkOptions, readArg } from './args.ts';
-import { reduced, returnedOut } from './outputs.ts';
-import { runLoss } from './ops/run.ts';
-import { xentCall, type XentOutputs } from './ops/xent.ts';
-import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from './problem.ts';
+// The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss (the ops: ops/xent.ts).
+import { runLoss, runLossWithGrad } from './ops/spec.ts';
+import { CROSS_ENTROPY, NLL_LOSS } from './ops/xent.ts';
 import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
-
-/** Runs the problem's call and reduces. PyTorch divides its nll and smoothing sums separately, so a zero
- *  divisor gives NaN even where the smoothing sum alone would give inf (outputs.ts reduced). */
-function lossOf(p: Problem, o: XentOutputs) {
-  return runLoss(xentCall(p, o), p.reduction, p.denominator, p.S);
-}
 
 /**
  * Cross-entropy between logits and targets, as torch.nn.functional.cross_entropy.
@@ -27,15 +17,7 @@ function lossOf(p: Problem, o: XentOutputs) {
  * crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3) // 142
  */
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
-  const [x, t, opts] = readArgs(input, target, options, CE_KEYS);
-  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
-  return lossOf(resolveProblem(x, t, opts), {}).loss;
-}
-
-/** The arguments of a loss, each read once: everything after this works on the copies. */
-export function readArgs(input: unknown, target: unknown, options: unknown, keys: readonly string[]): [Logits, Target, Record<string, unknown>] {
-  const opts = checkOptions(options, keys);
-  return [readArg('input', input) as Logits, readArg('target', target) as Target, opts];
+  return runLoss(CROSS_ENTROPY, input, target, options);
 }
 
 /**
@@ -47,15 +29,7 @@ export function readArgs(input: unknown, target: unknown, options: unknown, keys
 export function crossEntropyWithGrad(
   input: Logits, target: Target, options?: CrossEntropyGradOptions,
 ): { loss: number | Float32Array; grad: Float32Array; zLoss?: number } {
-  const [x, t, opts] = readArgs(input, target, options, GRAD_KEYS);
-  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'grad', false);
-  const p = resolveProblem(x, t, opts);
-  const { out, gscale, scales } = resolveGradOptions(p, opts);
-  const { loss, result } = lossOf(p, { grad: out, gscale, scales });
-  const grad = returnedOut(result.outs.grad, out, opts.out);
-  if (p.zLoss === 0 || p.reduction === 'none') return { loss, grad };
-  // the z-loss part of `loss` alone, reduced the same way
-  return { loss, grad, zLoss: reduced(result.zTotal, p.reduction, p.denominator) };
+  return runLossWithGrad(CROSS_ENTROPY, input, target, options);
 }
 
 /**
@@ -64,7 +38,5 @@ export function crossEntropyWithGrad(
  * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
  */
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
-  const [x, t, opts] = readArgs(logProbs, target, options, LOSS_KEYS);
-  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', true);
-  return lossOf(resolveProblem(x, t, opts), { logProbs: true }).loss;
+  return runLoss(NLL_LOSS, logProbs, target, options);
 }

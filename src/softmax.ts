@@ -1,47 +1,18 @@
 // logSoftmax, softmax and logSumExp along any axis: the tensor reads as (N, C, S) around that axis.
-import type { ClassOp } from './backend/types.ts';
-import { runFor } from './ops/run.ts';
-import { checkInteger, checkOptions, readArg, shapeString } from './args.ts';
-import { outBuffer, returnedOut } from './outputs.ts';
-import { resolveTensor } from './problem.ts';
+import { runClassOp } from './ops/class-ops.ts';
 import type { SoftmaxOptions, Tensor } from './types.ts';
-
-function classOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOptions | undefined): Float32Array {
-  const opts = checkOptions(options, ['dim', 'out']);
-  const { data, shape } = resolveTensor(readArg('input', input), 'input');
-  const rank = shape.length;
-  if (rank === 0) throw new RangeError(`input.shape: expected at least 1 dimension, got []`);
-  const dim = opts.dim === undefined ? -1 : checkInteger('options.dim', opts.dim);
-  if (dim < -rank || dim >= rank) {
-    throw new RangeError(`options.dim: expected an integer in [${-rank}, ${rank - 1}] for shape ${shapeString(shape)}, got ${dim}`);
-  }
-  const d = dim < 0 ? dim + rank : dim;
-  const N = shape.slice(0, d).reduce((a, b) => a * b, 1);
-  const C = shape[d];
-  const S = shape.slice(d + 1).reduce((a, b) => a * b, 1);
-  const length = op === 'logsumexp' ? N * S : data.length;
-  // logSoftmax and softmax may run in place; logSumExp's smaller output may not alias its input
-  const out = outBuffer(opts.out, length, [['input.data', data]], op === 'logsumexp' ? null : data);
-  if (C === 0) out.fill(-Infinity); // logsumexp over nothing; the other ops' output is empty
-  const result = C === 0 ? out : runFor({
-    kernel: op, rows: N * S === 0 ? 0 : N, scalars: { C, S },
-    arrays: { x: { role: 'in', data, per: C * S }, out: { role: 'out', data: out, per: op === 'logsumexp' ? S : C * S } },
-    over: ['out', 'x'], // log_softmax and softmax run in place over the chunk's copy of x
-  }, 'out');
-  return returnedOut(result, out, opts.out);
-}
 
 /**
  * log_softmax(x) = x - logsumexp(x) along options.dim (default: the last axis), computed in log space so
  * that it stays finite where log(softmax(x)) underflows to -inf. Returns a Float32Array shaped like input.
  */
 export function logSoftmax(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
-  return classOp('log_softmax', input, options);
+  return runClassOp('log_softmax', input, options);
 }
 
 /** softmax(x) = exp(x - max) / sum(exp(x - max)) along options.dim (default: the last axis). */
 export function softmax(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
-  return classOp('softmax', input, options);
+  return runClassOp('softmax', input, options);
 }
 
 /**
@@ -49,5 +20,5 @@ export function softmax(input: Tensor | Float32Array, options?: SoftmaxOptions):
  * Float32Array shaped like input without that axis. Like torch.logsumexp, an infinite max gives +-inf.
  */
 export function logSumExp(input: Tensor | Float32Array, options?: SoftmaxOptions): Float32Array {
-  return classOp('logsumexp', input, options);
+  return runClassOp('logsumexp', input, options);
 }

@@ -1,7 +1,11 @@
-// The cross-entropy family's kernel call, built in one place from a validated problem (problem.ts) and
-// the outputs the public function wants.
+// The cross-entropy family as ops: cross_entropy and nll_loss, and their kernel call, built in one place
+// from a validated problem (problem.ts) and the outputs the public function wants.
 import { IGNORED, type Call } from '../backend/types.ts';
-import type { Problem } from '../problem.ts';
+import { runCheck } from '../diagnose/check.ts';
+import { reduced } from '../outputs.ts';
+import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from '../problem.ts';
+import type { Logits, Target } from '../types.ts';
+import type { LossOp } from './spec.ts';
 
 export interface XentOutputs {
   /** The input already holds log-probabilities (nllLoss). */
@@ -39,3 +43,28 @@ export function xentCall(p: Problem, o: XentOutputs): Call {
     over: ['grad', 'x'],
   };
 }
+
+/** crossEntropy (logProbs false) or nllLoss (true): the same problem, with or without the log-softmax. */
+function xentOp(keys: readonly string[], gradKeys: readonly string[] | null, logProbs: boolean): LossOp {
+  return {
+    keys,
+    gradKeys,
+    check(x, t, opts, grad) {
+      if (opts.check !== undefined && opts.check !== 'off') runCheck(x as Logits, t as Target, opts, grad ? 'grad' : 'loss', logProbs);
+    },
+    plan(x, t, opts, grad) {
+      const p = resolveProblem(x, t, opts);
+      const g = grad ? resolveGradOptions(p, opts) : null;
+      const { reduction, denominator } = p;
+      return {
+        call: xentCall(p, { logProbs, grad: g?.out, gscale: g?.gscale, scales: g?.scales }),
+        reduction, divisor: denominator, per: p.S, grad: g?.out,
+        // the z-loss part of `loss` alone, reduced the same way
+        extra: p.zLoss === 0 || reduction === 'none' ? undefined : (r) => ({ zLoss: reduced(r.zTotal, reduction, denominator) }),
+      };
+    },
+  };
+}
+
+export const CROSS_ENTROPY = xentOp(CE_KEYS, GRAD_KEYS, false);
+export const NLL_LOSS = xentOp(LOSS_KEYS, null, true);
