@@ -1,0 +1,278 @@
+// Every op in one table: its public function, a seeded random-case generator with the float64 reference
+// of each output, and a bad call. The same properties run over every row on every backend: the reference,
+// the gradient against central differences of the reference loss, results independent of the chunking and
+// of where the input lives (allocFloat32), arguments left as they were, and refusals that leave the
+// module as it was. Adding an op adds a row here.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as xent from '../src/index.ts';
+import { allocatedFloat32Bytes } from '../src/memory.ts';
+import { BACKENDS, useBackend } from './helpers/backends.ts';
+import { expectClose, expectSameBits, TOL, type Tolerance } from './helpers/close.ts';
+import { randn, randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
+import { classOp64, layoutOf } from './reference/ce64.ts';
+import { bce64, crossEntropyRef64, tokenStats64 } from './reference/xent64.ts';
+
+type Rand = () => number;
+type Out = number | ArrayLike<number>;
+type Tensor = { data: Float32Array; shape: number[] };
+
+interface Case {
+  /** The public function's arguments: the input (a tensor) first. */
+  args: [Tensor, ...unknown[]];
+  /** The float64 reference of every output the row's `run` returns. */
+  want: Record<string, Out>;
+  /** For gradient rows: the reference loss as a function of the logits, for central differences. */
+  loss64?: (x: Float64Array) => number;
+}
+
+interface OpRow {
+  name: string;
+  /** A random case; `big` asks for one of several chunks' size (at a 64 KiB memory limit). */
+  gen(rand: Rand, big: boolean): Case;
+  run(args: unknown[]): Record<string, Out>;
+  /** A call that must be refused, the error and the message. */
+  bad: { args: unknown[]; error: typeof TypeError | typeof RangeError; message: RegExp };
+}
+
+const TOLERANCE: Record<string, Tolerance> = {
+  loss: TOL.loss, zLoss: TOL.loss, grad: TOL.grad, out: TOL.logSoftmax, logProbs: TOL.logSoftmax,
+  logSumExp: TOL.logSoftmax, entropy: { rtol: 2e-5, atol: 2e-5 }, perplexity: TOL.loss,
+};
+
+const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+const int = (rand: Rand, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+
+/** Logits of a class-axis-1 shape [N, C] or [N, C, S]. */
+function logitsCase(rand: Rand, big: boolean) {
+  const N = big ? 64 : int(rand, 1, 6), C = big ? 1500 : int(rand, 1, 40), S = big ? 1 : pick(rand, [1, 1, 3]);
+  const shape = S === 1 ? [N, C] : [N, C, S];
+  return { N, C, S, shape, x: randomLogits(rand, N * C * S, 3) };
+}
+
+function xentCase(rand: Rand, big: boolean, grad: boolean, logProbs = false): Case {
+  const { N, C, S, shape, x } = logitsCase(rand, big);
+  const prob = !big && rand() < 0.25;
+  const target = prob ? { data: randomProbs(rand, N, C, S), shape } : randomIndices(rand, N * S, C, -100, 0.2);
+  const reduction = pick(rand, ['mean', 'sum', 'none'] as const);
+  const opts: Record<string, unknown> = { reduction };
+  if (rand() < 0.4) opts.weight = Float32Array.from({ length: C }, () => 0.2 + rand() * 2);
+  if (rand() < 0.3) opts.labelSmoothing = rand() * 0.3;
+  if (!logProbs) {
+    if (rand() < 0.3) opts.temperature = 0.5 + rand() * 2;
+    if (rand() < 0.2) opts.zLoss = rand() * 1e-3;
+    if (rand() < 0.2) opts.softcap = 5 + rand() * 30;
+  }
+  const input = { data: logProbs ? logSoftmaxOf(x, N, C, S) : x, shape };
+  const isIndex = !prob, t = prob ? (target as Tensor).data : (target as Int32Array);
+  const ref = (v: ArrayLike<number>) => crossEntropyRef64(v, shape, t, isIndex, opts, 1, logProbs);
+  const r = ref(input.data);
+  const want: Record<string, Out> = { loss: r.loss };
+  if (grad) {
+    want.grad = r.grad;
+    if (opts.zLoss !== undefined && reduction !== 'none') want.zLoss = r.zLoss;
+  }
+  return { args: [input, target, opts], want, loss64: reduction === 'none' ? undefined : (v) => ref(v).loss as number };
+}
+
+/** Log-probabilities for nllLoss, in float64 then rounded. */
+function logSoftmaxOf(x: Float32Array, N: number, C: number, S: number): Float32Array {
+  return Float32Array.from(classOp64('log_softmax', x, N, C, S));
+}
+
+function bceCase(rand: Rand, big: boolean, grad: boolean): Case {
+  const R = big ? 64 : int(rand, 1, 5), L = big ? 1500 : int(rand, 1, 30);
+  const shape = [R, L], n = R * L;
+  const x = Float32Array.from({ length: n }, () => randn(rand) * 4), y = Float32Array.from({ length: n }, () => rand());
+  const reduction = pick(rand, ['mean', 'sum', 'none'] as const);
+  const opts: Record<string, unknown> = { reduction };
+  const ref: Parameters<typeof bce64>[3] = { reduction };
+  if (rand() < 0.4) {
+    const w = { data: Float32Array.from({ length: L }, () => rand() * 2), shape: [L] };
+    opts.weight = w;
+    ref.weight = w;
+  }
+  if (rand() < 0.4) opts.posWeight = ref.posWeight = Float32Array.from({ length: L }, () => 0.5 + rand() * 2);
+  const r = bce64(x, y, shape, ref);
+  return {
+    args: [{ data: x, shape }, { data: y, shape }, opts],
+    want: grad ? { loss: r.loss, grad: r.grad } : { loss: r.loss },
+    loss64: reduction === 'none' ? undefined : (v) => bce64(v, y, shape, ref).loss as number,
+  };
+}
+
+function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp', rand: Rand, big: boolean): Case {
+  const { shape, x } = logitsCase(rand, big);
+  // along a random axis
+  const dim = pick(rand, [...shape.keys()]);
+  const N = shape.slice(0, dim).reduce((a, b) => a * b, 1), S = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  return { args: [{ data: x, shape }, { dim }], want: { out: classOp64(op, x, N, shape[dim], S) } };
+}
+
+function tokenCase(rand: Rand, big: boolean, fill?: number): Case & { stats: ReturnType<typeof tokenStats64> } {
+  const { C, shape, x } = logitsCase(rand, big);
+  const { N, S } = layoutOf(shape);
+  const target = randomIndices(rand, N * S, C, -100, 0.2);
+  const opts: Record<string, unknown> = {};
+  if (rand() < 0.3) opts.temperature = 0.5 + rand() * 2;
+  if (rand() < 0.2) opts.softcap = 5 + rand() * 30;
+  if (fill !== undefined) opts.fill = fill;
+  return { args: [{ data: x, shape }, target, opts], want: {}, stats: tokenStats64(x, shape, target, opts) };
+}
+
+const x6 = { data: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), shape: [4, 3] };
+const asLoss = (l: unknown) => ({ loss: l as Out });
+
+export const OPS: OpRow[] = [
+  {
+    name: 'crossEntropy', gen: (r, big) => xentCase(r, big, false),
+    run: (a) => asLoss(xent.crossEntropy(...(a as Parameters<typeof xent.crossEntropy>))),
+    bad: { args: [x6, [0, 1, 2, 3]], error: RangeError, message: /target\[3\] = 3 is out of range for 3 classes/ },
+  },
+  {
+    name: 'crossEntropyWithGrad', gen: (r, big) => xentCase(r, big, true),
+    run: (a) => xent.crossEntropyWithGrad(...(a as Parameters<typeof xent.crossEntropyWithGrad>)) as Record<string, Out>,
+    bad: { args: [x6, [0, 1, 2, 0], { gradOutput: '1' }], error: TypeError, message: /options.gradOutput: expected a number/ },
+  },
+  {
+    name: 'nllLoss', gen: (r, big) => xentCase(r, big, false, true),
+    run: (a) => asLoss(xent.nllLoss(...(a as Parameters<typeof xent.nllLoss>))),
+    bad: { args: [x6, [0, 1, 2, 0], { temperature: 2 }], error: TypeError, message: /options.temperature: unknown option; expected one of weight, ignoreIndex/ },
+  },
+  {
+    name: 'binaryCrossEntropyWithLogits', gen: (r, big) => bceCase(r, big, false),
+    run: (a) => asLoss(xent.binaryCrossEntropyWithLogits(...(a as Parameters<typeof xent.binaryCrossEntropyWithLogits>))),
+    bad: { args: [x6, { data: new Float32Array(6), shape: [2, 3] }], error: RangeError, message: /target: expected the input's shape \[4, 3\]/ },
+  },
+  {
+    name: 'binaryCrossEntropyWithLogitsWithGrad', gen: (r, big) => bceCase(r, big, true),
+    run: (a) => xent.binaryCrossEntropyWithLogitsWithGrad(...(a as Parameters<typeof xent.binaryCrossEntropyWithLogitsWithGrad>)),
+    bad: { args: [x6, x6, { posWeight: new Float32Array(2) }], error: RangeError, message: /options.posWeight: expected 3 values/ },
+  },
+  ...(['logSoftmax', 'softmax', 'logSumExp'] as const).map((name): OpRow => ({
+    name, gen: (r, big) => classOpCase(({ logSoftmax: 'log_softmax', softmax: 'softmax', logSumExp: 'logsumexp' } as const)[name], r, big),
+    run: (a) => ({ out: xent[name](...(a as [Tensor, { dim: number }])) }),
+    bad: { args: [x6, { dim: 2 }], error: RangeError, message: /options.dim: expected an integer in \[-2, 1\] for shape \[4, 3\], got 2/ },
+  })),
+  {
+    name: 'tokenLogProbs',
+    gen: (r, big) => {
+      const c = tokenCase(r, big, r() < 0.5 ? -1 : undefined);
+      return { ...c, want: { logProbs: c.stats.logProbs } };
+    },
+    run: (a) => ({ logProbs: xent.tokenLogProbs(...(a as Parameters<typeof xent.tokenLogProbs>)) }),
+    bad: { args: [x6, { data: new Float32Array(12), shape: [4, 3] }], error: TypeError, message: /probability targets have no single log-probability/ },
+  },
+  {
+    name: 'tokenStats',
+    gen: (r, big) => {
+      const c = tokenCase(r, big);
+      return { ...c, want: { logProbs: c.stats.logProbs, logSumExp: c.stats.logSumExp, entropy: c.stats.entropy } };
+    },
+    run: (a) => xent.tokenStats(...(a as Parameters<typeof xent.tokenStats>)),
+    bad: { args: [x6, [0, 1, 2, 0], { fill: '0' }], error: TypeError, message: /options.fill: expected a number/ },
+  },
+  {
+    name: 'perplexity',
+    gen: (r, big) => {
+      const c = tokenCase(r, big);
+      const kept = c.stats.logProbs.filter((v) => !Number.isNaN(v));
+      return { ...c, want: { perplexity: Math.exp(-kept.reduce((s, v) => s + v, 0) / kept.length) } };
+    },
+    run: (a) => ({ perplexity: xent.perplexity(...(a as Parameters<typeof xent.perplexity>)) }),
+    bad: { args: [x6, [0, 1, 2, 0], { temperature: 0 }], error: RangeError, message: /options.temperature: expected a finite number > 0, got 0/ },
+  },
+];
+
+/** The outputs as Float32Arrays, for bit comparisons. */
+function bits(out: Record<string, Out>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'number' ? Float32Array.of(v) : Float32Array.from(v)]));
+}
+
+/** A deep copy of the typed arrays reachable from the arguments, to see that a call changed none. */
+function snapshot(args: unknown[]): number[][] {
+  const seen: number[][] = [];
+  const walk = (v: unknown) => {
+    if (ArrayBuffer.isView(v)) seen.push(Array.from(v as unknown as ArrayLike<number | bigint>, Number));
+    else if (Array.isArray(v)) seen.push(v.map(Number));
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  args.forEach(walk);
+  return seen;
+}
+
+const CASES = 12;
+/** The rows whose outputs include a gradient. */
+const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'binaryCrossEntropyWithLogitsWithGrad']);
+
+describe.each(BACKENDS)('every op on %s', (backend) => {
+  useBackend(backend);
+  afterEach(() => xent.setWasmMemoryLimit(256 * 2 ** 20));
+
+  describe.each(OPS)('$name', (op) => {
+    it('matches its float64 reference, and leaves its arguments as they were', () => {
+      const rand = rng(0x5eed ^ op.name.length);
+      for (let k = 0; k < CASES; k++) {
+        const c = op.gen(rand, false);
+        const before = snapshot(c.args);
+        const got = op.run(c.args);
+        expect(Object.keys(got).sort(), `case ${k}`).toEqual(Object.keys(c.want).sort());
+        for (const [name, want] of Object.entries(c.want)) expectClose(got[name], want, TOLERANCE[name], `${op.name} case ${k} ${name}`);
+        expect(snapshot(c.args), `case ${k}: the arguments`).toEqual(before);
+      }
+    });
+
+    it('the same bits whatever the chunking and wherever the input lives', () => {
+      const c = op.gen(rng(7 + op.name.length), true);
+      const plain = bits(op.run(c.args));
+      xent.setWasmMemoryLimit(65536); // the smallest limit: many chunks
+      expect(bits(op.run(c.args))).toEqual(plain);
+      xent.setWasmMemoryLimit(256 * 2 ** 20);
+      const block = xent.allocFloat32(c.args[0].data.length);
+      block.data.set(c.args[0].data);
+      const [input, ...rest] = c.args;
+      const inBlock = bits(op.run([{ data: block.data, shape: input.shape }, ...rest]));
+      block.free();
+      for (const [name, v] of Object.entries(plain)) expectSameBits(inBlock[name], v, `${op.name} ${name} from allocFloat32`);
+      expect(allocatedFloat32Bytes()).toBe(0);
+    });
+
+    it('refuses its bad call before any work, and the next call is unchanged', () => {
+      const c = op.gen(rng(99), false);
+      const first = bits(op.run(c.args));
+      const memory = xent.getBackendInfo().wasmMemoryBytes;
+      expect(() => op.run(op.bad.args)).toThrow(op.bad.error);
+      expect(() => op.run(op.bad.args)).toThrow(op.bad.message);
+      // a wrong kind of input names the argument
+      expect(() => op.run(['logits', ...c.args.slice(1)])).toThrow(TypeError);
+      expect(() => op.run(['logits', ...c.args.slice(1)])).toThrow(/input/);
+      expect(xent.getBackendInfo().wasmMemoryBytes).toBe(memory);
+      expect(bits(op.run(c.args))).toEqual(first);
+    });
+
+    it.skipIf(!OPS_WITH_GRAD.has(op.name))('its gradient: the reference against central differences, the op against the reference', () => {
+      const rand = rng(3);
+      let checked = 0;
+      for (let k = 0; k < 40 && checked < 4; k++) {
+        const c = op.gen(rand, false);
+        if (!c.loss64 || c.args[0].data.length > 60) continue;
+        const x = Float64Array.from(c.args[0].data), g = c.want.grad as Float64Array, h = 1e-6;
+        for (let i = 0; i < x.length; i++) {
+          const up = x.slice(), down = x.slice();
+          up[i] += h;
+          down[i] -= h;
+          const fd = (c.loss64(up) - c.loss64(down)) / (2 * h);
+          expect(Math.abs(fd - g[i]), `case ${k} logit ${i}: ${fd} vs ${g[i]}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(g[i]));
+        }
+        expectClose(op.run(c.args).grad, g, TOL.grad, `${op.name} case ${k} grad`);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(0);
+    });
+  });
+});
+
+it('the table covers every public function that computes', () => {
+  const computing = Object.entries(xent).filter(([, v]) => typeof v === 'function').map(([k]) => k)
+    .filter((k) => !['diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32'].includes(k));
+  expect(OPS.map((o) => o.name).sort()).toEqual(computing.sort());
+});
