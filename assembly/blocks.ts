@@ -277,7 +277,8 @@ const ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
 
 /**
  * Pass B of the gradient: g = k * f_b * e - w * (a * t + b) over one row, with e the exponentials pass
- * A stored (g may be e). t == 0: the target term is w * b (index targets; b = 0 without smoothing).
+ * A stored (g may be e). t == 0: the target term is w * b (index targets; b = 0 without smoothing: none,
+ * which is also softmax's pass B, g = e f_b / se with k = 1 / se).
  */
 // @ts-ignore: decorator
 @inline export function row_grad(e: usize, g: usize, C: i32, k: f32, w: usize, t: usize, a: f32, b: f32): void {
@@ -297,18 +298,3 @@ const ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
   }
 }
 
-/**
- * Pass B of softmax: out = e * f_b / se over one row.
- */
-// @ts-ignore: decorator
-@inline export function row_scale_blocks(e: usize, out: usize, C: i32, k: f32): void {
-  const blk = block_len(C);
-  for (let j = 0, nb = 0; j < C; j += blk, nb++) {
-    const n = min(blk, C - j);
-    const kv = f32x4.splat(k * block_factor(nb));
-    for (let i = 0; i < n; i += 4) {
-      const o = <usize>(j + i) << 2;
-      store_part(out + o, f32x4.mul(kv, v128.load(e + o)), min(4, n - i));
-    }
-  }
-}

@@ -26,29 +26,11 @@ const BLOCK = 256;
   return m;
 }
 
-/** sum of w[c] * (x[c] - shift): the label-smoothing term. Products are formed one by one, so a zero
+/** sum of w[c] * t'[c] * (x[c] - shift) with t' = a * t[c] + b (the probability-target term, smoothed
+ *  targets), or t' = 1 when t is 0 (the label-smoothing term). Products are formed one by one, so a zero
  *  weight on a -inf logit gives NaN, as in PyTorch. */
 // @ts-ignore: decorator
-@inline export function row_wdot(p: usize, w: usize, C: i32, shift: f32): f32 {
-  const sv = f32x4.splat(shift);
-  let s: f64 = 0;
-  let i = 0;
-  while (i + 4 <= C) {
-    let acc = f32x4.splat(0);
-    for (const end = block_end(i, C); i < end; i += 4) {
-      const o = <usize>i << 2;
-      acc = madd(v128.load(w + o), f32x4.sub(v128.load(p + o), sv), acc);
-    }
-    s += hsum_f32x4(acc);
-  }
-  for (; i < C; i++) s += load<f32>(w + (<usize>i << 2)) * (load<f32>(p + (<usize>i << 2)) - shift);
-  return <f32>s;
-}
-
-/** sum of w[c] * (a * t[c] + b) * (x[c] - shift): the probability-target term with smoothed targets
- *  t' = a*t + b. */
-// @ts-ignore: decorator
-@inline export function row_tdot(p: usize, t: usize, w: usize, C: i32, shift: f32, a: f32, b: f32): f32 {
+@inline export function row_wdot(p: usize, w: usize, t: usize, C: i32, shift: f32, a: f32, b: f32): f32 {
   const sv = f32x4.splat(shift), av = f32x4.splat(a), bv = f32x4.splat(b);
   let s: f64 = 0;
   let i = 0;
@@ -56,14 +38,14 @@ const BLOCK = 256;
     let acc = f32x4.splat(0);
     for (const end = block_end(i, C); i < end; i += 4) {
       const o = <usize>i << 2;
-      const wt = f32x4.mul(v128.load(w + o), madd(av, v128.load(t + o), bv));
+      const wt = t ? f32x4.mul(v128.load(w + o), madd(av, v128.load(t + o), bv)) : v128.load(w + o);
       acc = madd(wt, f32x4.sub(v128.load(p + o), sv), acc);
     }
     s += hsum_f32x4(acc);
   }
   for (; i < C; i++) {
-    const o = <usize>i << 2;
-    s += load<f32>(w + o) * (a * load<f32>(t + o) + b) * (load<f32>(p + o) - shift);
+    const o = <usize>i << 2, wv = load<f32>(w + o);
+    s += (t ? wv * (a * load<f32>(t + o) + b) : wv) * (load<f32>(p + o) - shift);
   }
   return <f32>s;
 }

@@ -1,6 +1,6 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
-import { row_blocks, combine, row_scale_blocks, Sums, store_part } from "./blocks";
+import { row_blocks, combine, row_grad, Sums, store_part } from "./blocks";
 import { strided, Row } from "./strided";
 import { XentArgs } from "./xent";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
@@ -51,7 +51,7 @@ export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
     const row = combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
-    row_scale_blocks(out + o, out + o, C, 1 / row.se);
+    row_grad(out + o, out + o, C, 1 / row.se, 0, 0, 0, 0); // pass B: e f_b / se, no target term
   }
 }
 

@@ -17,7 +17,7 @@
 // z terms alone. Both come back at `totals` (f64 total, f64 zTotal). lseOut and entOut, when not 0 (and eps = 0), receive each
 // position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
-import { row_max, row_wdot, row_tdot, row_neg_target, row_fill } from "./rows";
+import { row_max, row_wdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, Sums, clamp_inv_t } from "./blocks";
 import { z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
@@ -105,7 +105,7 @@ export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
       if (logProbs) {
         let l = -<f64>hot * wt * xt;
-        if (eps > 0) l -= <f64>ec * row_wdot(p, weight, C, 0);
+        if (eps > 0) l -= <f64>ec * row_wdot(p, weight, 0, C, 0, 0, 0);
         leave(j, l, 0, 0);
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
@@ -169,7 +169,7 @@ export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize
       const p = x + o, t = target + o, g = grad ? grad + o : 0;
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
       if (logProbs) {
-        leave(j, -<f64>row_tdot(p, t, weight, C, 0, hot, ec), 0, 0);
+        leave(j, -<f64>row_wdot(p, weight, t, C, 0, hot, ec), 0, 0);
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
         const row = combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT), Sums.PROB, invT);

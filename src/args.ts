@@ -64,6 +64,14 @@ export function plainView(name: string, v: unknown): (ArrayBufferView & ArrayLik
   return view;
 }
 
+/** One of `choices` (a string option), or `fallback` when undefined; a TypeError names the choices. */
+export function checkChoice<T extends string>(name: string, v: unknown, choices: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if ((choices as readonly unknown[]).includes(v)) return v as T;
+  const listed = choices.map((c) => `'${c}'`);
+  throw new TypeError(`${name}: expected ${listed.slice(0, -1).join(', ')} or ${listed[listed.length - 1]}, got ${describe(v)}`);
+}
+
 /** A short description of a value for error messages: `Float64Array(12)`, `number 1.5`, `string "avg"`. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -4,7 +4,7 @@
 import type { Reduction, Target } from './types.ts';
 import { Half, type HalfKind } from './half.ts';
 import {
-  checkFloat32Array, checkInteger, checkShapeOf, describe, MAX_DIM, shapeString,
+  checkChoice, checkFloat32Array, checkInteger, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './args.ts';
 import { gradScale, outBuffer } from './outputs.ts';
 import { positionShape, sameShape } from './shape.ts';
@@ -133,14 +133,17 @@ function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: nu
   return normaliseAny(values, C, ignoreIndex);
 }
 
+/** A target value as a class index: an integer number or a bigint, else null. */
+export function classIndexOf(raw: unknown): number | null {
+  if (typeof raw === 'bigint') return Number(raw);
+  return typeof raw === 'number' && Number.isInteger(raw) ? raw : null;
+}
+
 function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const raw = values[i];
-    const v = typeof raw === 'bigint' ? Number(raw) : raw;
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new TypeError(`target[${i}] = ${describe(raw)} is not an integer class index`);
-    }
+    const raw = values[i], v = classIndexOf(raw);
+    if (v === null) throw new TypeError(`target[${i}] = ${describe(raw)} is not an integer class index`);
     if (v === ignoreIndex) out[i] = IGNORED;
     else if (v >= 0 && v < C) out[i] = v;
     else {
@@ -244,9 +247,7 @@ export function resolveWeight(weight: unknown, C: number): Float32Array | null {
 }
 
 export function resolveReduction(v: unknown): Reduction {
-  if (v === undefined) return 'mean';
-  if (v === 'mean' || v === 'sum' || v === 'none') return v;
-  throw new TypeError(`options.reduction: expected 'mean', 'sum' or 'none', got ${describe(v)}`);
+  return checkChoice('options.reduction', v, ['mean', 'sum', 'none'], 'mean');
 }
 
 /** A finite number > 0 (or >= 0 with zeroOk), or `fallback` when undefined. */

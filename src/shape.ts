@@ -8,3 +8,9 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function positionShape(shape: readonly number[]): number[] {
   return shape.length > 1 ? [shape[0], ...shape.slice(2)] : [];
 }
+
+/** Where position r (= n * S + s) of an (N, C, S) layout starts: its classes are S apart from there. */
+export function positionOffset(r: number, C: number, S: number): number {
+  const s = r % S;
+  return (r - s) * C + s;
+}

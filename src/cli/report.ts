@@ -3,7 +3,7 @@
 import { shapeString } from '../args.ts';
 import { crossEntropy, diagnose, logSumExp } from '../index.ts';
 import type { NpyArray } from '../npy.ts';
-import { positionShape, sameShape } from '../shape.ts';
+import { positionOffset, positionShape, sameShape } from '../shape.ts';
 import type { CrossEntropyOptions, Finding, Reduction, Target, Tensor } from '../types.ts';
 import { UsageError, type Args } from './args.ts';
 
@@ -147,44 +147,35 @@ export function doctorReport(args: Args, { logits: L, targets: T, weight: W }: D
   const lse = P > 0 ? logSumExp(input, { dim: shape.length > 1 ? 1 : 0 }) : new Float32Array(0);
   const rowLoss: number[] = [];
   const spreads: number[] = [];
-  let ignored = 0;
-  let correct = 0;
-  let scored = 0;
-  let confidence = 0;
-  let maxAbs = 0;
+  let ignored = 0, correct = 0, scored = 0, confidence = 0, maxAbs = 0;
   const worst: Report['worstRows'] = [];
-  for (let n = 0; n < N; n++) {
-    for (let s = 0; s < S; s++) {
-      const r = n * S + s;
-      const off = n * C * S + s;
-      let max = -Infinity;
-      let min = Infinity;
-      let arg = 0;
-      for (let c = 0; c < C; c++) {
-        const v = x[off + c * S];
-        if (v > max) { max = v; arg = c; }
-        if (v < min) min = v;
-        if (Math.abs(v) > maxAbs && Number.isFinite(v)) maxAbs = Math.abs(v);
-      }
-      if (Number.isFinite(max - min)) spreads.push(max - min);
-      let t: number | null = null;
-      if (indices) {
-        t = indices[r];
-        if (t === ignoreIndex) { ignored++; continue; }
-        if (!(t >= 0 && t < C)) t = null;
-      } else if (probs) {
-        let best = -Infinity;
-        for (let c = 0; c < C; c++) if (probs[off + c * S] > best) { best = probs[off + c * S]; t = c; }
-      }
-      if (t !== null) { scored++; if (t === arg) correct++; }
-      confidence += Math.exp(max - lse[r]);
-      if (perRow) {
-        const l = perRow[r];
-        rowLoss.push(l);
-        worst.push({
-          position: r, loss: l, target: t, targetLogit: t !== null && indices ? x[off + t * S] : null, argmax: arg, maxLogit: max,
-        });
-      }
+  for (let r = 0; r < P; r++) {
+    const off = positionOffset(r, C, S);
+    let max = -Infinity, min = Infinity, arg = 0;
+    for (let c = 0; c < C; c++) {
+      const v = x[off + c * S];
+      if (v > max) { max = v; arg = c; }
+      if (v < min) min = v;
+      if (Math.abs(v) > maxAbs && Number.isFinite(v)) maxAbs = Math.abs(v);
+    }
+    if (Number.isFinite(max - min)) spreads.push(max - min);
+    let t: number | null = null;
+    if (indices) {
+      t = indices[r];
+      if (t === ignoreIndex) { ignored++; continue; }
+      if (!(t >= 0 && t < C)) t = null;
+    } else if (probs) {
+      let best = -Infinity;
+      for (let c = 0; c < C; c++) if (probs[off + c * S] > best) { best = probs[off + c * S]; t = c; }
+    }
+    if (t !== null) { scored++; if (t === arg) correct++; }
+    confidence += Math.exp(max - lse[r]);
+    if (perRow) {
+      const l = perRow[r];
+      rowLoss.push(l);
+      worst.push({
+        position: r, loss: l, target: t, targetLogit: t !== null && indices ? x[off + t * S] : null, argmax: arg, maxLogit: max,
+      });
     }
   }
   worst.sort((a, b) => (b.loss !== b.loss ? 1 : 0) - (a.loss !== a.loss ? 1 : 0) || b.loss - a.loss);

@@ -9,7 +9,7 @@
 //
 // Cost: one pass over the logits with three compares and an add per element, plus exp/log only on the
 // rare rows where a finding needs the exact logsumexp; one pass over the targets.
-import { checkOptions, describe, readArg, shapeString } from '../args.ts';
+import { checkChoice, checkOptions, describe, readArg, shapeString } from '../args.ts';
 import { Half, halfToFloat32 } from '../half.ts';
 import { GRAD_KEYS, resolveInput, resolveLossOptions } from '../problem.ts';
 import type { CheckMode, DiagnoseOptions, Finding, Logits, Target } from '../types.ts';
@@ -21,9 +21,7 @@ import { analyseIndices, analyseProbTarget, analyseWeight, type IndexInfo } from
 const DIAGNOSE_KEYS = [...GRAD_KEYS, 'logProbs'] as const;
 
 export function checkMode(v: unknown): CheckMode {
-  if (v === undefined) return 'off';
-  if (v === 'off' || v === 'warn' || v === 'throw') return v;
-  throw new TypeError(`options.check: expected 'off', 'warn' or 'throw', got ${describe(v)}`);
+  return checkChoice('options.check', v, ['off', 'warn', 'throw'], 'off');
 }
 
 export function diagnoseImpl(input: Logits, target: Target, options: unknown, keys: readonly string[], logProbsMode: boolean | null): Finding[] {

@@ -1,6 +1,7 @@
 // The analysis of the logits: one pass over every logit (scanRow), with exp/log only on the rare rows
 // where a finding needs the exact logsumexp.
 import type { Layout } from '../problem.ts';
+import { positionOffset } from '../shape.ts';
 import { Findings, Sample, firstRows, fmt, plural, rowWord, which } from './findings.ts';
 import { EXTREME, NORM_TOL, SATURATED, SATURATED_MASS, UNDERFLOW, isMaskFill } from './thresholds.ts';
 
@@ -69,76 +70,73 @@ export function analyseLogits(ctx: LogitsContext, f: Findings): void {
   let worstGap = 0;
   const saturated = new Sample();
 
-  for (let n = 0; n < N; n++) {
-    for (let s = 0; s < S; s++) {
-      const r = n * S + s;
-      const off = n * C * S + s;
-      scanRow(x, off, S, C);
-      const max = STATS[0];
-      const top2 = STATS[1];
-      const min = STATS[2];
-      const sum = STATS[3];
-      const t = index ? index[r] : -3;
-      if (sum !== sum || max === Infinity || min === -Infinity) {
-        let rowBad = false;
-        for (let c = 0, i = off; c < C; c++, i += S) {
-          const v = x[i];
-          if (v !== v) { nan++; rowBad = true; nonFinite.add(i, v, `input.data[${i}] = NaN`); } else if (v === Infinity) { posInf++; rowBad = true; nonFinite.add(i, v, `input.data[${i}] = Infinity`); } else if (v === -Infinity) { negInf++; nonFinite.add(i, v, `input.data[${i}] = -Infinity`); }
-        }
-        if (rowBad) {
-          hurts = true;
-          probRows = logpRows = constRows = false;
-          continue;
-        }
-        // only -inf: harmless off the target (a mask); +inf loss on the target, with smoothing or with
-        // probability targets (0 * -inf = NaN where the probability is 0); a row of only -inf is NaN
-        if (max === -Infinity || eps > 0 || prob !== null || (t >= 0 && x[off + t * S] === -Infinity)) hurts = true;
+  for (let r = 0; r < N * S; r++) {
+    const off = positionOffset(r, C, S);
+    scanRow(x, off, S, C);
+    const max = STATS[0];
+    const top2 = STATS[1];
+    const min = STATS[2];
+    const sum = STATS[3];
+    const t = index ? index[r] : -3;
+    if (sum !== sum || max === Infinity || min === -Infinity) {
+      let rowBad = false;
+      for (let c = 0, i = off; c < C; c++, i += S) {
+        const v = x[i];
+        if (v !== v) { nan++; rowBad = true; nonFinite.add(i, v, `input.data[${i}] = NaN`); } else if (v === Infinity) { posInf++; rowBad = true; nonFinite.add(i, v, `input.data[${i}] = Infinity`); } else if (v === -Infinity) { negInf++; nonFinite.add(i, v, `input.data[${i}] = -Infinity`); }
       }
-      if (probRows) probRows = min >= 0 && max <= 1 && Math.abs(sum - 1) <= NORM_TOL;
-      if (constRows) constRows = min === max && max !== -Infinity;
-      if (logpRows) logpRows = max <= 0 && Math.abs(rowLse(x, off, S, C, max)) <= NORM_TOL;
-      if (logProbs) {
-        const lse = rowLse(x, off, S, C, max);
-        if (!(Math.abs(lse) <= NORM_TOL)) {
-          notLogp.add(r);
-          if (Math.abs(lse) > Math.abs(worstLse) || worstLse !== worstLse) worstLse = lse;
-        }
+      if (rowBad) {
+        hurts = true;
+        probRows = logpRows = constRows = false;
+        continue;
       }
-      if (max > EXTREME || min < -EXTREME || max - min > EXTREME) {
-        let lo = min;
-        if (isMaskFill(min)) {
-          lo = Infinity;
-          for (let c = 0, i = off; c < C; c++, i += S) if (!isMaskFill(x[i]) && x[i] < lo) lo = x[i];
-        }
-        if (lo !== Infinity && (max > EXTREME || lo < -EXTREME || max - lo > EXTREME)) {
-          extreme.add(r);
-          worstAbs = Math.max(worstAbs, Math.abs(max), Math.abs(lo));
-          worstSpread = Math.max(worstSpread, max - lo);
-        }
+      // only -inf: harmless off the target (a mask); +inf loss on the target, with smoothing or with
+      // probability targets (0 * -inf = NaN where the probability is 0); a row of only -inf is NaN
+      if (max === -Infinity || eps > 0 || prob !== null || (t >= 0 && x[off + t * S] === -Infinity)) hurts = true;
+    }
+    if (probRows) probRows = min >= 0 && max <= 1 && Math.abs(sum - 1) <= NORM_TOL;
+    if (constRows) constRows = min === max && max !== -Infinity;
+    if (logpRows) logpRows = max <= 0 && Math.abs(rowLse(x, off, S, C, max)) <= NORM_TOL;
+    if (logProbs) {
+      const lse = rowLse(x, off, S, C, max);
+      if (!(Math.abs(lse) <= NORM_TOL)) {
+        notLogp.add(r);
+        if (Math.abs(lse) > Math.abs(worstLse) || worstLse !== worstLse) worstLse = lse;
       }
-      if (logProbs || C < 2) continue;
-      if (t >= 0) {
-        const xt = x[off + t * S];
-        if (max - xt > UNDERFLOW - lnC) {
-          const gap = rowLse(x, off, S, C, max) - xt;
-          if (gap > UNDERFLOW) { underflow.add(r, gap); worstGap = Math.max(worstGap, gap); }
-        }
-        if (xt === max && top2 < max) {
-          const g = max - top2;
-          let sat = g > surelySaturated;
-          if (!sat && g > SATURATED) {
-            let mass = 0;
-            for (let c = 0, i = off; c < C; c++, i += S) if (c !== t) mass += Math.exp(x[i] - xt);
-            sat = mass < SATURATED_MASS;
-          }
-          if (sat) saturated.add(r);
-        }
-      } else if (prob !== null && max - min > UNDERFLOW - lnC) {
-        const lse = rowLse(x, off, S, C, max);
-        let gap = 0;
-        for (let c = 0, i = off; c < C; c++, i += S) if (prob[i] > 0 && lse - x[i] > gap) gap = lse - x[i];
+    }
+    if (max > EXTREME || min < -EXTREME || max - min > EXTREME) {
+      let lo = min;
+      if (isMaskFill(min)) {
+        lo = Infinity;
+        for (let c = 0, i = off; c < C; c++, i += S) if (!isMaskFill(x[i]) && x[i] < lo) lo = x[i];
+      }
+      if (lo !== Infinity && (max > EXTREME || lo < -EXTREME || max - lo > EXTREME)) {
+        extreme.add(r);
+        worstAbs = Math.max(worstAbs, Math.abs(max), Math.abs(lo));
+        worstSpread = Math.max(worstSpread, max - lo);
+      }
+    }
+    if (logProbs || C < 2) continue;
+    if (t >= 0) {
+      const xt = x[off + t * S];
+      if (max - xt > UNDERFLOW - lnC) {
+        const gap = rowLse(x, off, S, C, max) - xt;
         if (gap > UNDERFLOW) { underflow.add(r, gap); worstGap = Math.max(worstGap, gap); }
       }
+      if (xt === max && top2 < max) {
+        const g = max - top2;
+        let sat = g > surelySaturated;
+        if (!sat && g > SATURATED) {
+          let mass = 0;
+          for (let c = 0, i = off; c < C; c++, i += S) if (c !== t) mass += Math.exp(x[i] - xt);
+          sat = mass < SATURATED_MASS;
+        }
+        if (sat) saturated.add(r);
+      }
+    } else if (prob !== null && max - min > UNDERFLOW - lnC) {
+      const lse = rowLse(x, off, S, C, max);
+      let gap = 0;
+      for (let c = 0, i = off; c < C; c++, i += S) if (prob[i] > 0 && lse - x[i] > gap) gap = lse - x[i];
+      if (gap > UNDERFLOW) { underflow.add(r, gap); worstGap = Math.max(worstGap, gap); }
     }
   }
 

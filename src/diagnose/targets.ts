@@ -1,7 +1,8 @@
 // The analyses of the targets and the class weights: class indices (range, integers, 1-based labels,
 // padding markers), probability targets (one-hot, not normalised) and weights <= 0 or not finite.
 import { describe } from '../args.ts';
-import type { Layout } from '../problem.ts';
+import { classIndexOf, type Layout } from '../problem.ts';
+import { positionOffset } from '../shape.ts';
 import { IGNORED } from '../backend/types.ts';
 import type { Reduction } from '../types.ts';
 import { Findings, Sample, fmt, plural, rowWord, which } from './findings.ts';
@@ -19,21 +20,15 @@ export function analyseIndices(raw: ArrayLike<unknown>, layout: Layout, ignoreIn
   const index = new Int32Array(raw.length);
   const notInt = new Sample();
   const out = new Sample();
-  let valid = 0;
-  let ignored = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let zero = false;
-  let in01 = true;
-  let strings = false;
+  let valid = 0, ignored = 0, min = Infinity, max = -Infinity, zero = false, in01 = true, strings = false;
   const negatives = new Set<number>();
   for (let i = 0; i < raw.length; i++) {
-    const r = raw[i];
-    const v = typeof r === 'bigint' ? Number(r) : r;
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
+    const r = raw[i], v = classIndexOf(r);
+    if (v === null) {
+      const num = typeof r === 'number' ? r : NaN;
       if (typeof r === 'string') strings = true;
-      if (!(typeof v === 'number' && v >= 0 && v <= 1)) in01 = false;
-      notInt.add(i, typeof v === 'number' ? v : NaN, `target[${i}] = ${typeof v === 'number' ? fmt(v) : describe(r)}`);
+      if (!(num >= 0 && num <= 1)) in01 = false;
+      notInt.add(i, num, `target[${i}] = ${typeof r === 'number' ? fmt(r) : describe(r)}`);
       index[i] = INVALID;
       continue;
     }
@@ -82,39 +77,28 @@ export function analyseProbTarget(data: ArrayLike<number>, layout: Layout, weigh
   const rows = N * S;
   let allOneHot = rows > 0;
   const bad = new Sample();
-  let negatives = 0;
-  let nonFinite = 0;
-  let multiHot = 0;
-  let zeroRows = 0;
-  let lo = Infinity;
-  let hi = -Infinity;
+  let negatives = 0, nonFinite = 0, multiHot = 0, zeroRows = 0, lo = Infinity, hi = -Infinity;
   const w = rowWord(layout);
-  for (let n = 0; n < N; n++) {
-    for (let s = 0; s < S; s++) {
-      const off = n * C * S + s;
-      let sum = 0;
-      let ones = 0;
-      let binary = true;
-      let neg = false;
-      let nf = false;
-      for (let c = 0, i = off; c < C; c++, i += S) {
-        const v = data[i];
-        sum += v;
-        if (v === 1) ones++;
-        else if (v !== 0) binary = false;
-        if (v < 0) neg = true;
-        else if (!Number.isFinite(v)) nf = true;
-      }
-      if (!(binary && ones === 1)) allOneHot = false;
-      if (neg || nf || !(Math.abs(sum - 1) <= NORM_TOL)) {
-        bad.add(n * S + s);
-        if (neg) negatives++;
-        if (nf) nonFinite++;
-        if (binary && ones > 1) multiHot++;
-        if (sum === 0) zeroRows++;
-        if (sum < lo) lo = sum;
-        if (sum > hi) hi = sum;
-      }
+  for (let r = 0; r < rows; r++) {
+    const off = positionOffset(r, C, S);
+    let sum = 0, ones = 0, binary = true, neg = false, nf = false;
+    for (let c = 0, i = off; c < C; c++, i += S) {
+      const v = data[i];
+      sum += v;
+      if (v === 1) ones++;
+      else if (v !== 0) binary = false;
+      if (v < 0) neg = true;
+      else if (!Number.isFinite(v)) nf = true;
+    }
+    if (!(binary && ones === 1)) allOneHot = false;
+    if (neg || nf || !(Math.abs(sum - 1) <= NORM_TOL)) {
+      bad.add(r);
+      if (neg) negatives++;
+      if (nf) nonFinite++;
+      if (binary && ones > 1) multiHot++;
+      if (sum === 0) zeroRows++;
+      if (sum < lo) lo = sum;
+      if (sum > hi) hi = sum;
     }
   }
   if (allOneHot) {
