@@ -4,6 +4,8 @@ export { logSoftmax, softmax, logSumExp } from './softmax.ts';
 export { tokenLogProbs, tokenStats, perplexity } from './llm.ts';
 export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } from './bce.ts';
 export type { BceOptions, BceGradOptions } from './bce.ts';
+export { klDiv, klDivWithGrad } from './kl.ts';
+export type { KlDivOptions, KlDivGradOptions } from './kl.ts';
 export type { TokenLogProbsOptions } from './llm.ts';
 export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose/index.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';

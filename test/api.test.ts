@@ -7,7 +7,7 @@ const PUBLIC = [
   'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'logSoftmax', 'softmax', 'logSumExp',
   'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32',
   'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity',
-  'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad',
+  'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad',
 ].sort();
 
 const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };

@@ -10,7 +10,7 @@ import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, expectSameBits, TOL, type Tolerance } from './helpers/close.ts';
 import { randn, randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { classOp64, layoutOf } from './reference/ce64.ts';
-import { bce64, crossEntropyRef64, tokenStats64 } from './reference/xent64.ts';
+import { bce64, crossEntropyRef64, kl64, tokenStats64 } from './reference/xent64.ts';
 
 type Rand = () => number;
 type Out = number | ArrayLike<number>;
@@ -100,6 +100,23 @@ function bceCase(rand: Rand, big: boolean, grad: boolean): Case {
   };
 }
 
+function klCase(rand: Rand, big: boolean, grad: boolean): Case {
+  const N = big ? 64 : int(rand, 1, 5), C = big ? 1500 : int(rand, 1, 30), shape = [N, C];
+  const logTarget = rand() < 0.4;
+  // rows of log-probabilities, and a target distribution with some exact zeros (0 log 0 = 0)
+  const x = logSoftmaxOf(randomLogits(rand, N * C, 2), N, C, 1);
+  const p = randomProbs(rand, N, C, 1).map((v) => (!logTarget && rand() < 0.15 ? 0 : v));
+  const y = logTarget ? p.map(Math.log) : p;
+  const reduction = pick(rand, ['mean', 'batchmean', 'sum', 'none'] as const);
+  const opts = { reduction, logTarget };
+  const r = kl64(x, y, shape, opts);
+  return {
+    args: [{ data: x, shape }, { data: y, shape }, opts],
+    want: grad ? { loss: r.loss, grad: r.grad } : { loss: r.loss },
+    loss64: reduction === 'none' ? undefined : (v) => kl64(v, y, shape, opts).loss as number,
+  };
+}
+
 function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp', rand: Rand, big: boolean): Case {
   const { shape, x } = logitsCase(rand, big);
   // along a random axis
@@ -147,6 +164,16 @@ export const OPS: OpRow[] = [
     name: 'binaryCrossEntropyWithLogitsWithGrad', gen: (r, big) => bceCase(r, big, true),
     run: (a) => xent.binaryCrossEntropyWithLogitsWithGrad(...(a as Parameters<typeof xent.binaryCrossEntropyWithLogitsWithGrad>)),
     bad: { args: [x6, x6, { posWeight: new Float32Array(2) }], error: RangeError, message: /options.posWeight: expected 3 values/ },
+  },
+  {
+    name: 'klDiv', gen: (r, big) => klCase(r, big, false),
+    run: (a) => asLoss(xent.klDiv(...(a as Parameters<typeof xent.klDiv>))),
+    bad: { args: [x6, x6, { reduction: 'batch' }], error: TypeError, message: /options.reduction: expected 'mean', 'sum', 'none' or 'batchmean', got string "batch"/ },
+  },
+  {
+    name: 'klDivWithGrad', gen: (r, big) => klCase(r, big, true),
+    run: (a) => xent.klDivWithGrad(...(a as Parameters<typeof xent.klDivWithGrad>)),
+    bad: { args: [x6, x6, { logTarget: 1 }], error: TypeError, message: /options.logTarget: expected a boolean, got number 1/ },
   },
   ...(['logSoftmax', 'softmax', 'logSumExp'] as const).map((name): OpRow => ({
     name, gen: (r, big) => classOpCase(({ logSoftmax: 'log_softmax', softmax: 'softmax', logSumExp: 'logsumexp' } as const)[name], r, big),
@@ -202,7 +229,7 @@ function snapshot(args: unknown[]): number[][] {
 
 const CASES = 12;
 /** The rows whose outputs include a gradient. */
-const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'binaryCrossEntropyWithLogitsWithGrad']);
+const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'binaryCrossEntropyWithLogitsWithGrad', 'klDivWithGrad']);
 
 describe.each(BACKENDS)('every op on %s', (backend) => {
   useBackend(backend);

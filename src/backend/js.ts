@@ -169,6 +169,23 @@ function bce(call: Call): CallResult {
   return { total, zTotal: 0, outs: outsOf(call) };
 }
 
+function klDiv(call: Call): CallResult {
+  const { logTarget, gscale } = call.scalars;
+  const x = dataOf<Float32Array>(call, 'x')!, y = dataOf<Float32Array>(call, 'y')!;
+  const [loss, grad, scales] = ['loss', 'grad', 'scales'].map((n) => dataOf<Float32Array>(call, n));
+  let total = 0;
+  for (let i = 0; i < call.rows; i++) {
+    const t = y[i];
+    // PyTorch: xlogy(t, t) - t x (0 log 0 = 0; 0 * -inf is NaN), or exp(t) (t - x) for a log target
+    const p = logTarget ? Math.exp(t) : t;
+    const l = logTarget ? p * (t - x[i]) : (t === 0 ? 0 : t * Math.log(t)) - t * x[i];
+    if (loss) loss[i] = l;
+    total += l;
+    if (grad) grad[i] = -(scales ? scales[i] : gscale) * p; // x read first
+  }
+  return { total, zTotal: 0, outs: outsOf(call) };
+}
+
 /** A call's out arrays: the JS backend writes them where they are. */
 function outsOf(call: Call): Record<string, Float32Array> {
   const outs: Record<string, Float32Array> = {};
@@ -176,6 +193,6 @@ function outsOf(call: Call): Record<string, Float32Array> {
   return outs;
 }
 
-const RUN = { xent_index: xent, xent_prob: xent, bce, logsumexp: classOp, log_softmax: classOp, softmax: classOp };
+const RUN = { xent_index: xent, xent_prob: xent, bce, kl_div: klDiv, logsumexp: classOp, log_softmax: classOp, softmax: classOp };
 
 export const jsKernels: Kernels = { name: 'js', run: (call) => (call.rows === 0 ? { total: 0, zTotal: 0, outs: outsOf(call) } : RUN[call.kernel](call)) };

@@ -25,9 +25,11 @@ export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
  * - bce: binary cross-entropy, rows = elements. Arrays: x, y, weight (per element, or fixed and one per
  *   last-axis position: a cycle), posWeight (a cycle), loss, scales, grad. Scalars: L, wMode, gscale.
  *   Totals: the loss.
+ * - kl_div: KL divergence, rows = elements. Arrays: x (log-probabilities), y (the target), loss, scales,
+ *   grad. Scalars: logTarget, gscale. Totals: the loss.
  * - logsumexp / log_softmax / softmax: over the class axis of (N, C, S) (rows = N); arrays x and out.
  */
-export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | ClassOp;
+export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | ClassOp;
 
 export type Floats = Float32Array | Int32Array | Uint16Array;
 

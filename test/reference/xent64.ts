@@ -218,3 +218,22 @@ export function bce64(
   for (const l of per) total += l;
   return { loss: reduction === 'sum' ? total : total / n, grad };
 }
+
+/** F.kl_div in float64 and its gradient (times gradOutput, a number or one per element for 'none'):
+ *  l = xlogy(y, y) - y x, or exp(y) (y - x) with logTarget; 'batchmean' divides the sum by shape[0]. */
+export function kl64(
+  x: ArrayLike<number>, y: ArrayLike<number>, shape: readonly number[],
+  opts: { reduction?: 'mean' | 'batchmean' | 'sum' | 'none'; logTarget?: boolean } = {}, gradOutput: number | ArrayLike<number> = 1,
+): { loss: number | number[]; grad: Float64Array } {
+  const n = x.length, reduction = opts.reduction ?? 'mean';
+  const divisor = reduction === 'batchmean' ? (shape[0] ?? 1) : reduction === 'mean' ? n : 1;
+  const losses: number[] = [], grad = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = opts.logTarget ? Math.exp(y[i]) : y[i];
+    losses.push(opts.logTarget ? p * (y[i] - x[i]) : (y[i] === 0 ? 0 : y[i] * Math.log(y[i])) - y[i] * x[i]);
+    const g = typeof gradOutput === 'number' ? gradOutput / divisor : gradOutput[i];
+    grad[i] = -g * p;
+  }
+  if (reduction === 'none') return { loss: losses, grad };
+  return { loss: losses.reduce((a, b) => a + b, 0) / divisor, grad };
+}

@@ -66,6 +66,10 @@ export const BINDINGS: Record<KernelName, Binding> = {
     params: ['x', 'y', 'weight', 'posWeight', 'loss', 'grad', 'scales', 'rows', 'L', 'cycle0', 'wMode', 'gscale', 'total', 'totals'],
     totals: 1, align: 1024,
   },
+  kl_div: {
+    export: 'kl_div_f32', params: ['x', 'y', 'loss', 'grad', 'scales', 'rows', 'logTarget', 'gscale', 'total', 'totals'],
+    totals: 1, align: 1024,
+  },
   logsumexp: classOp('logsumexp_f32'),
   log_softmax: classOp('log_softmax_f32'),
   softmax: classOp('softmax_f32'),

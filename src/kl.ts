@@ -1,0 +1,36 @@
+// klDiv: torch.nn.functional.kl_div, and its gradient with respect to the input.
+import { KL_DIV } from './ops/kl.ts';
+import { runLoss, runLossWithGrad } from './ops/spec.ts';
+import type { Tensor } from './types.ts';
+
+export interface KlDivOptions {
+  /** 'mean' (default: over every element, as PyTorch), 'batchmean' (the sum over the first dimension's
+   *  size: the KL divergence's true mean per sample), 'sum' or 'none' (one value per element). */
+  reduction?: 'mean' | 'batchmean' | 'sum' | 'none';
+  /** The target holds log-probabilities (default false: probabilities). */
+  logTarget?: boolean;
+}
+
+export interface KlDivGradOptions extends KlDivOptions {
+  /** The upstream gradient: a number (default 1); for 'none' a Float32Array with one value per element, or a number. */
+  gradOutput?: number | Float32Array;
+  /** Where to write the gradient (the input's length); may be the input's data (in place). */
+  out?: Float32Array;
+}
+
+/**
+ * KL(target || exp(input)) elementwise, as torch.nn.functional.kl_div: `input` holds log-probabilities,
+ * `target` probabilities (or log-probabilities with logTarget), the same shape; each element gives
+ * target (log target - input), with 0 log 0 = 0 (and, as PyTorch, NaN for a zero target at a -inf input).
+ * @throws {TypeError} wrong argument types, an unknown option or reduction; {RangeError} shape mismatches
+ */
+export function klDiv(input: Tensor | Float32Array, target: Tensor | Float32Array, options?: KlDivOptions): number | Float32Array {
+  return runLoss(KL_DIV, input, target, options);
+}
+
+/** The loss and d(loss)/d(input) = -target (times gradOutput, over the reduction's divisor), from one pass. */
+export function klDivWithGrad(
+  input: Tensor | Float32Array, target: Tensor | Float32Array, options?: KlDivGradOptions,
+): { loss: number | Float32Array; grad: Float32Array } {
+  return runLossWithGrad(KL_DIV, input, target, options);
+}
