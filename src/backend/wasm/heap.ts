@@ -99,6 +99,8 @@ export class WasmHeap {
 
   /** True when `a` is a view of the module's memory: the kernels can then use it in place. */
   inMemory(a: ArrayBufferView | null): boolean {
-    return a !== null && a.buffer === this.memory.buffer;
+    // no view of the module's memory starts at 0 (its static data does), and reading .buffer of a small
+    // array V8 keeps on its heap allocates an ArrayBuffer: the offset is checked first
+    return a !== null && a.byteOffset !== 0 && a.buffer === this.memory.buffer;
   }
 }

@@ -50,11 +50,15 @@ interface Lane {
 }
 
 /** Copies elements [from, from + count) of `a` to element `to` of the module memory's view of its kind
- *  (one call site per kind: each stays monomorphic). */
+ *  (one call site per kind: each stays monomorphic); a few elements by a loop, cheaper than a subarray. */
 function copyIn(heap: WasmHeap, a: Floats, from: number, count: number, to: number): void {
-  if (a instanceof Float32Array) heap.f32.set(a.subarray(from, from + count), to);
-  else if (a instanceof Int32Array) heap.i32.set(a.subarray(from, from + count), to);
-  else heap.u16.set(a.subarray(from, from + count), to);
+  if (a instanceof Float32Array) {
+    if (count > 16) heap.f32.set(a.subarray(from, from + count), to);
+    else for (let k = 0; k < count; k++) heap.f32[to + k] = a[from + k];
+  } else if (a instanceof Int32Array) {
+    if (count > 16) heap.i32.set(a.subarray(from, from + count), to);
+    else for (let k = 0; k < count; k++) heap.i32[to + k] = a[from + k];
+  } else heap.u16.set(a.subarray(from, from + count), to);
 }
 
 /** f32[to + k] = src[(start + k) % src.length] for k < count. */
@@ -90,9 +94,10 @@ export class WasmKernels implements Kernels {
     // the kernel's arguments, by position (abi.ts); absent arrays and scratch are 0
     const { slot, args } = slotsOf(b);
     args.fill(0);
-    for (const name in call.scalars) {
-      const i = slot.get(name);
-      if (i !== undefined) args[i] = call.scalars[name];
+    const { scalars } = call, params = b.params;
+    for (let i = 0; i < params.length; i++) {
+      const v = scalars[params[i]];
+      if (v !== undefined) args[i] = v;
     }
     const derived = b.derived?.(call);
     for (const name in derived) args[slot.get(name)!] = derived[name];
