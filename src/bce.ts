@@ -1,7 +1,7 @@
 // binaryCrossEntropyWithLogits: torch.nn.functional.binary_cross_entropy_with_logits, and its gradient.
 import { BCE_WITH_LOGITS } from './ops/bce.ts';
 import { runLoss, runLossWithGrad } from './ops/spec.ts';
-import type { Reduction, Tensor } from './types.ts';
+import type { ElementwiseGradOptions, LossWithGrad, Reduction, Tensor } from './types.ts';
 
 export interface BceOptions {
   /** Per-element rescaling weight, broadcast to the input's shape as PyTorch does (numpy rules, aligned
@@ -13,13 +13,7 @@ export interface BceOptions {
   reduction?: Reduction;
 }
 
-export interface BceGradOptions extends BceOptions {
-  /** The upstream gradient: a number for 'mean'/'sum' (default 1); for 'none' a Float32Array with one value
-   *  per element, or a number. */
-  gradOutput?: number | Float32Array;
-  /** Where to write the gradient (the input's length); may be the input's data (in place). */
-  out?: Float32Array;
-}
+export interface BceGradOptions extends BceOptions, ElementwiseGradOptions {}
 
 /**
  * Binary cross-entropy between logits and targets in [0, 1] of the same shape, as
@@ -33,6 +27,6 @@ export function binaryCrossEntropyWithLogits(input: Tensor | Float32Array, targe
 /** The loss and d(loss)/d(input), laid out like the input, from one pass. */
 export function binaryCrossEntropyWithLogitsWithGrad(
   input: Tensor | Float32Array, target: Tensor | Float32Array, options?: BceGradOptions,
-): { loss: number | Float32Array; grad: Float32Array } {
+): LossWithGrad {
   return runLossWithGrad(BCE_WITH_LOGITS, input, target, options);
 }

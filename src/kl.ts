@@ -1,7 +1,7 @@
 // klDiv: torch.nn.functional.kl_div, and its gradient with respect to the input.
 import { KL_DIV } from './ops/kl.ts';
 import { runLoss, runLossWithGrad } from './ops/spec.ts';
-import type { Tensor } from './types.ts';
+import type { ElementwiseGradOptions, LossWithGrad, Tensor } from './types.ts';
 
 export interface KlDivOptions {
   /** 'mean' (default: over every element, as PyTorch), 'batchmean' (the sum over the first dimension's
@@ -11,12 +11,7 @@ export interface KlDivOptions {
   logTarget?: boolean;
 }
 
-export interface KlDivGradOptions extends KlDivOptions {
-  /** The upstream gradient: a number (default 1); for 'none' a Float32Array with one value per element, or a number. */
-  gradOutput?: number | Float32Array;
-  /** Where to write the gradient (the input's length); may be the input's data (in place). */
-  out?: Float32Array;
-}
+export interface KlDivGradOptions extends KlDivOptions, ElementwiseGradOptions {}
 
 /**
  * KL(target || exp(input)) elementwise, as torch.nn.functional.kl_div: `input` holds log-probabilities,
@@ -31,6 +26,6 @@ export function klDiv(input: Tensor | Float32Array, target: Tensor | Float32Arra
 /** The loss and d(loss)/d(input) = -target (times gradOutput, over the reduction's divisor), from one pass. */
 export function klDivWithGrad(
   input: Tensor | Float32Array, target: Tensor | Float32Array, options?: KlDivGradOptions,
-): { loss: number | Float32Array; grad: Float32Array } {
+): LossWithGrad {
   return runLossWithGrad(KL_DIV, input, target, options);
 }

@@ -129,3 +129,19 @@ export type DiagnosticsHandler = (finding: Finding) => void;
 
 /** nllLoss's options: crossEntropy's but those that act on logits. */
 export type NllLossOptions = Omit<CrossEntropyOptions, 'temperature' | 'zLoss' | 'softcap'>;
+
+/** The gradient options of an elementwise loss (binaryCrossEntropyWithLogitsWithGrad, klDivWithGrad). */
+export interface ElementwiseGradOptions {
+  /** The upstream gradient: a number for a reduced loss (default 1); for 'none' a Float32Array with one
+   *  value per element, or a number. */
+  gradOutput?: number | Float32Array;
+  /** Where to write the gradient (the input's length); may be the input's data (in place). */
+  out?: Float32Array;
+}
+
+/** A loss and its gradient with respect to the input, laid out like the input. */
+export interface LossWithGrad {
+  loss: number | Float32Array;
+  grad: Float32Array;
+}
+

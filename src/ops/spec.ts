@@ -4,7 +4,7 @@
 import type { Call, CallResult } from '../backend/types.ts';
 import { checkOptions, readArg } from '../args.ts';
 import { returnedOut } from '../outputs.ts';
-import type { Reduction } from '../types.ts';
+import type { LossWithGrad, Reduction } from '../types.ts';
 import { runLoss as runCall } from './run.ts';
 
 export interface LossPlan {
@@ -45,7 +45,7 @@ export function runLoss(op: LossOp, input: unknown, target: unknown, options: un
 
 /** The loss and its gradient (`grad`, laid out like the input: the caller's `out` when given), and the
  *  op's extra results. */
-export function runLossWithGrad(op: LossOp, input: unknown, target: unknown, options: unknown): { loss: number | Float32Array; grad: Float32Array } {
+export function runLossWithGrad(op: LossOp, input: unknown, target: unknown, options: unknown): LossWithGrad {
   const { opts, plan } = read(op, input, target, options, true);
   const { loss, result } = runCall(plan.call, plan.reduction, plan.divisor, plan.per);
   return { loss, grad: returnedOut(result.outs.grad, plan.grad!, opts.out), ...plan.extra?.(result) };
