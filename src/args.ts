@@ -144,8 +144,9 @@ function copyArray(a: readonly unknown[], depth: number): unknown[] {
 
 /**
  * An argument read once, at the boundary: a genuine typed array becomes a plain view (plainView), a plain
- * array a copy, a `{ data, shape, dtype }` object a plain copy of those fields (each read once, and
- * read in turn); anything else is returned as it is, for the checks to refuse.
+ * array a copy, a `{ data, shape, dtype }` object (or a `{ data, dims, type }` tensor of onnxruntime or
+ * transformers.js) a plain `{ data, shape, dtype }` copy of those fields (each read once, and read in
+ * turn); anything else is returned as it is, for the checks to refuse.
  */
 export function readArg(name: string, v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
@@ -156,8 +157,14 @@ export function readArg(name: string, v: unknown): unknown {
   if (!('data' in v)) return v;
   const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = { data: readArg(`${name}.data`, src.data) };
+  // onnxruntime's and transformers.js' tensors say `dims` and `type` for `shape` and `dtype`
   if ('shape' in v) out.shape = readArg(`${name}.shape`, src.shape);
+  else if ('dims' in v) out.shape = readArg(`${name}.dims`, src.dims);
   if ('dtype' in v) out.dtype = src.dtype;
+  else if ('type' in v) {
+    const type = src.type; // 'int64', 'int32' ...: the data's own kind says it
+    if (type === 'float32' || type === 'float16' || type === 'bfloat16') out.dtype = type;
+  }
   return out;
 }
 
@@ -169,6 +176,18 @@ export function checkInteger(name: string, v: unknown): number {
   }
   if (!Number.isSafeInteger(v)) throw new RangeError(`${name}: expected a finite integer, got ${v}`);
   return v;
+}
+
+/** Floats given as a Float32Array (as it is), a Float64Array or a number[] (converted; every entry must be
+ *  a number); undefined for anything else. */
+export function floatsOf(name: string, v: unknown): Float32Array | undefined {
+  if (v instanceof Float32Array) return v;
+  if (v instanceof Float64Array) return Float32Array.from(v);
+  if (!Array.isArray(v)) return undefined;
+  v.forEach((e: unknown, i) => {
+    if (typeof e !== 'number') throw new TypeError(`${name}[${i}]: expected a number, got ${e === undefined ? 'undefined (a hole in the array?)' : describe(e)}`);
+  });
+  return Float32Array.from(v as number[]);
 }
 
 /** `v` (read by readArg: a plain view) if it is a Float32Array. */

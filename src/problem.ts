@@ -4,7 +4,7 @@
 import type { Reduction, Target } from './types.ts';
 import { Half, type HalfKind } from './half.ts';
 import {
-  checkChoice, checkFloat32Array, checkInteger, checkShapeOf, describe, MAX_DIM, shapeString,
+  checkChoice, checkFloat32Array, checkInteger, floatsOf, checkShapeOf, describe, MAX_DIM, shapeString,
 } from './args.ts';
 import { gradScale, outBuffer } from './outputs.ts';
 import { positionShape, sameShape } from './shape.ts';
@@ -229,19 +229,8 @@ function resolveTarget(
 
 export function resolveWeight(weight: unknown, C: number): Float32Array | null {
   if (weight === undefined || weight === null) return null;
-  let w: Float32Array;
-  if (weight instanceof Float32Array) w = weight;
-  else if (weight instanceof Float64Array) w = Float32Array.from(weight);
-  else if (Array.isArray(weight)) {
-    weight.forEach((v: unknown, i) => {
-      if (typeof v !== 'number') {
-        throw new TypeError(`options.weight[${i}]: expected a number, got ${v === undefined ? 'undefined (a hole in the array?)' : describe(v)}`);
-      }
-    });
-    w = Float32Array.from(weight as number[]);
-  } else {
-    throw new TypeError(`options.weight: expected a Float32Array (or number[]) of length ${C}, got ${describe(weight)}`);
-  }
+  const w = floatsOf('options.weight', weight);
+  if (!w) throw new TypeError(`options.weight: expected a Float32Array (or number[]) of length ${C}, got ${describe(weight)}`);
   if (w.length !== C) throw new RangeError(`options.weight: expected length ${C} (one per class), got ${w.length}`);
   return w;
 }

@@ -25,13 +25,22 @@ export interface HalfTensor {
   readonly dtype: 'float16' | 'bfloat16';
 }
 
+/** A tensor as onnxruntime (`Tensor`) and transformers.js return them: `dims` is read as `shape`, and
+ *  `type` ('float32', 'float16', 'bfloat16'; 'int64' and 'int32' for ids) as `dtype`. Float16 data may be
+ *  the raw bits in a Uint16Array (or a Float16Array where the runtime has one). */
+export interface TensorLike {
+  readonly data: Float32Array | Uint16Array | IntegerArray;
+  readonly dims: readonly number[];
+  readonly type?: string;
+}
+
 /** Logits: a tensor of shape [C], [N, C] or [N, C, d1, ..., dK] (float32, or half precision for the
  *  cross-entropy family), or a flat Float32Array with `options.classes`. */
-export type Logits = Tensor | Float32Array | HalfTensor;
+export type Logits = Tensor | Float32Array | HalfTensor | TensorLike;
 
 /** Class indices laid out as the input's shape without the class axis, or class probabilities
  *  (a Tensor with the input's own shape). A single number fits an unbatched input. */
-export type Target = IntegerArray | readonly number[] | number | IndexTensor | Tensor;
+export type Target = IntegerArray | readonly number[] | number | IndexTensor | Tensor | TensorLike;
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -54,3 +54,20 @@ describe.each(BACKENDS)('binaryCrossEntropyWithLogits on %s', (backend) => {
     expect(inPlace).toEqual(want);
   });
 });
+
+describe.each(BACKENDS)('binaryCrossEntropyWithLogits options as number[] on %s', (backend) => {
+  useBackend(backend);
+
+  it('weight and posWeight as number[] give the bits of their Float32Array forms; a non-number is named', () => {
+    const shape = [3, 4], x = { data: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 3), shape };
+    const y = { data: Float32Array.from({ length: 12 }, (_, i) => (i % 4) / 3), shape };
+    const w = [0.5, 1, 2, 0.25], pw = [1, 3, 0.5, 2];
+    const want = binaryCrossEntropyWithLogitsWithGrad(x, y, { weight: Float32Array.from(w), posWeight: Float32Array.from(pw), reduction: 'none' });
+    const got = binaryCrossEntropyWithLogitsWithGrad(x, y, { weight: w, posWeight: pw, reduction: 'none' });
+    expect(Array.from(got.loss as Float32Array)).toEqual(Array.from(want.loss as Float32Array));
+    expect(Array.from(got.grad)).toEqual(Array.from(want.grad));
+    expect(() => binaryCrossEntropyWithLogits(x, y, { posWeight: [1, '2', 3, 4] as never })).toThrow(
+      new TypeError('options.posWeight[1]: expected a number, got string "2"'));
+    expect(() => binaryCrossEntropyWithLogits(x, y, { weight: [1, 2, 3] })).toThrow(RangeError);
+  });
+});

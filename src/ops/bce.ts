@@ -1,7 +1,7 @@
 // binary_cross_entropy_with_logits as an op: its options (PyTorch's weight broadcast, pos_weight), and
 // its kernel call, elementwise (rows are elements).
 import { WeightMode, type Call, type CallArray } from '../backend/types.ts';
-import { checkFloat32Array, shapeString } from '../args.ts';
+import { checkFloat32Array, floatsOf, shapeString } from '../args.ts';
 import { gradScale, outBuffer } from '../outputs.ts';
 import { resolveReduction, resolveTensor } from '../problem.ts';
 import type { LossOp } from './spec.ts';
@@ -9,7 +9,8 @@ import type { LossOp } from './spec.ts';
 /** The weight as one of: none, one per last-axis position, one per element (broadcast copies otherwise). */
 function resolveBceWeight(weight: unknown, shape: readonly number[], n: number): { w: Float32Array | null; mode: WeightMode } {
   if (weight === undefined || weight === null) return { w: null, mode: WeightMode.none };
-  const { data, shape: ws } = resolveTensor(weight, 'options.weight');
+  const list = Array.isArray(weight) ? floatsOf('options.weight', weight)! : null; // number[]: 1-D
+  const { data, shape: ws } = list ? { data: list, shape: [list.length] } : resolveTensor(weight, 'options.weight');
   const L = shape.length ? shape[shape.length - 1] : 1;
   if (ws.length > shape.length) throw new RangeError(`options.weight: shape ${shapeString(ws)} does not broadcast to the input's ${shapeString(shape)}`);
   // right-aligned: every weight dimension is 1 or the input's
@@ -45,7 +46,7 @@ function resolveBce(input: unknown, t: unknown, opts: Record<string, unknown>) {
   const { w, mode } = resolveBceWeight(opts.weight, shape, x.length);
   let pw: Float32Array | null = null;
   if (opts.posWeight !== undefined) {
-    pw = checkFloat32Array('options.posWeight', opts.posWeight);
+    pw = floatsOf('options.posWeight', opts.posWeight) ?? checkFloat32Array('options.posWeight', opts.posWeight);
     if (pw.length !== L) throw new RangeError(`options.posWeight: expected ${L} values (the last axis), got ${pw.length}`);
   }
   return { x, y, L, w, mode, pw, reduction: resolveReduction(opts.reduction) };

@@ -4,10 +4,10 @@ import type { ClassOp } from '../backend/types.ts';
 import { checkInteger, checkOptions, readArg, shapeString } from '../args.ts';
 import { outBuffer, returnedOut } from '../outputs.ts';
 import { resolveTensor } from '../problem.ts';
-import type { SoftmaxOptions, Tensor } from '../types.ts';
+import type { SoftmaxOptions } from '../types.ts';
 import { runFor } from './run.ts';
 
-export function runClassOp(op: ClassOp, input: Tensor | Float32Array, options: SoftmaxOptions | undefined): Float32Array {
+export function runClassOp(op: ClassOp, input: unknown, options: SoftmaxOptions | undefined): Float32Array {
   const opts = checkOptions(options, ['dim', 'out']);
   const { data, shape } = resolveTensor(readArg('input', input), 'input');
   const rank = shape.length;
