@@ -1,7 +1,9 @@
 // The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss (the ops: ops/xent.ts).
 import { runLoss, runLossWithGrad } from './ops/spec.ts';
 import { CROSS_ENTROPY, NLL_LOSS } from './ops/xent.ts';
-import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptions, Target } from './types.ts';
+import type {
+  CrossEntropyGradOptions, CrossEntropyOptions, Logits, LossWithGrad, NllLossOptions, PerElement, Reduced, Target,
+} from './types.ts';
 
 /**
  * Cross-entropy between logits and targets, as torch.nn.functional.cross_entropy.
@@ -16,6 +18,9 @@ import type { CrossEntropyGradOptions, CrossEntropyOptions, Logits, NllLossOptio
  * @example
  * crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3) // 142
  */
+export function crossEntropy(input: Logits, target: Target, options: PerElement<CrossEntropyOptions>): Float32Array;
+export function crossEntropy(input: Logits, target: Target, options?: Reduced<CrossEntropyOptions>): number;
+export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array;
 export function crossEntropy(input: Logits, target: Target, options?: CrossEntropyOptions): number | Float32Array {
   return runLoss(CROSS_ENTROPY, input, target, options);
 }
@@ -26,9 +31,16 @@ export function crossEntropy(input: Logits, target: Target, options?: CrossEntro
  * Ignored positions get a zero gradient. With options.zLoss (and reduction mean or sum), `zLoss` is the
  * z-loss part of `loss`, reduced the same way.
  */
+export function crossEntropyWithGrad(input: Logits, target: Target, options: PerElement<CrossEntropyGradOptions>): LossWithGrad<Float32Array>;
+export function crossEntropyWithGrad(
+  input: Logits, target: Target, options?: Reduced<CrossEntropyGradOptions>,
+): LossWithGrad<number> & { zLoss?: number };
 export function crossEntropyWithGrad(
   input: Logits, target: Target, options?: CrossEntropyGradOptions,
-): { loss: number | Float32Array; grad: Float32Array; zLoss?: number } {
+): LossWithGrad & { zLoss?: number };
+export function crossEntropyWithGrad(
+  input: Logits, target: Target, options?: CrossEntropyGradOptions,
+): LossWithGrad & { zLoss?: number } {
   return runLossWithGrad(CROSS_ENTROPY, input, target, options);
 }
 
@@ -37,6 +49,9 @@ export function crossEntropyWithGrad(
  * already is log_softmax(logits). Takes the same targets and options as crossEntropy; with class
  * probabilities or labelSmoothing it computes what cross_entropy would on these log-probabilities.
  */
+export function nllLoss(logProbs: Logits, target: Target, options: PerElement<NllLossOptions>): Float32Array;
+export function nllLoss(logProbs: Logits, target: Target, options?: Reduced<NllLossOptions>): number;
+export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array;
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
   return runLoss(NLL_LOSS, logProbs, target, options);
 }

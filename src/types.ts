@@ -148,9 +148,15 @@ export interface ElementwiseGradOptions {
   out?: Float32Array;
 }
 
-/** A loss and its gradient with respect to the input, laid out like the input. */
-export interface LossWithGrad {
-  loss: number | Float32Array;
+/** A loss and its gradient with respect to the input, laid out like the input; `L` is the loss's type
+ *  (a number when reduced, a Float32Array for reduction 'none'). */
+export interface LossWithGrad<L extends number | Float32Array = number | Float32Array> {
+  loss: L;
   grad: Float32Array;
 }
+
+/** Options that ask for one loss value per position or element (the overloads then return a Float32Array). */
+export type PerElement<O> = O & { reduction: 'none' };
+/** Options that ask for a reduced loss, or say nothing of it (the overloads then return a number). */
+export type Reduced<O> = O & { reduction?: Exclude<O extends { reduction?: infer R } ? R : never, 'none'> };
 

@@ -178,7 +178,7 @@ describe('the npm package', () => {
   const consumerTs = `
     import {
       crossEntropy, crossEntropyWithGrad, getBackend, getBackendInfo, init, logSoftmax, logSumExp, nllLoss,
-      setBackend, setWasmMemoryLimit, softmax,
+      setBackend, setWasmMemoryLimit, softmax, binaryCrossEntropyWithLogits, klDiv, klDivWithGrad,
       type BackendInfo, type BackendName, type CrossEntropyOptions, type Logits, type Target,
     } from 'xent';
 
@@ -201,7 +201,20 @@ describe('the npm package', () => {
     crossEntropy(x, 3, { reduction: 'avg' });
     // @ts-expect-error logits must be float32
     crossEntropy({ data: [1, 2, 3], shape: [3] }, 0);
-    export { loss, withGrad, nll, outs, ready, name, why };
+    // the result's type follows the reduction: a number when reduced (or not said), a Float32Array for 'none'
+    const mean: number = crossEntropy(x, 3);
+    const sum: number = nllLoss(x, 3, { reduction: 'sum' });
+    const each: Float32Array = crossEntropy({ data: new Float32Array(6), shape: [2, 3] }, [0, 1], { reduction: 'none' });
+    const eachGrad: Float32Array = crossEntropyWithGrad(x, 3, { reduction: 'none' }).loss;
+    const meanGrad: number = crossEntropyWithGrad(x, 3).loss;
+    const bce: number = binaryCrossEntropyWithLogits(Float32Array.of(1), Float32Array.of(0), { weight: [2] });
+    const kl: Float32Array = klDivWithGrad(Float32Array.of(-1), Float32Array.of(0.5), { reduction: 'none' }).loss;
+    const batch: number = klDiv({ data: Float32Array.of(-1), dims: [1], type: 'float32' }, Float32Array.of(0.5), { reduction: 'batchmean' });
+    // @ts-expect-error a mean is a number, not a Float32Array
+    const wrong: Float32Array = crossEntropy(x, 3, { reduction: 'mean' });
+    // @ts-expect-error 'none' gives a Float32Array
+    const wrong2: number = binaryCrossEntropyWithLogits(Float32Array.of(1), Float32Array.of(0), { reduction: 'none' });
+    export { loss, withGrad, nll, outs, ready, name, why, mean, sum, each, eachGrad, meanGrad, bce, kl, batch, wrong, wrong2 };
   `;
 
   function compile(lib: string[], types: string[]): void {
