@@ -1,7 +1,7 @@
 // klDiv: torch.nn.functional.kl_div, and its gradient with respect to the input.
 import { KL_DIV } from './ops/kl.ts';
 import { runLoss, runLossWithGrad } from './ops/spec.ts';
-import type { ElementwiseGradOptions, LossWithGrad, PerElement, Reduced, Tensor, TensorLike } from './types.ts';
+import type { ElementwiseGradOptions, ElementwiseLoss, ElementwiseLossWithGrad } from './types.ts';
 
 export interface KlDivOptions {
   /** 'mean' (default: over every element, as PyTorch), 'batchmean' (the sum over the first dimension's
@@ -19,19 +19,8 @@ export interface KlDivGradOptions extends KlDivOptions, ElementwiseGradOptions {
  * target (log target - input), with 0 log 0 = 0 (and, as PyTorch, NaN for a zero target at a -inf input).
  * @throws {TypeError} wrong argument types, an unknown option or reduction; {RangeError} shape mismatches
  */
-export function klDiv(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options: PerElement<KlDivOptions>): Float32Array;
-export function klDiv(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: Reduced<KlDivOptions>): number;
-export function klDiv(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: KlDivOptions): number | Float32Array;
-export function klDiv(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: KlDivOptions): number | Float32Array {
-  return runLoss(KL_DIV, input, target, options);
-}
+export const klDiv: ElementwiseLoss<KlDivOptions> = (input, target, options?: KlDivOptions) => runLoss(KL_DIV, input, target, options) as never;
 
 /** The loss and d(loss)/d(input) = -target (times gradOutput, over the reduction's divisor), from one pass. */
-export function klDivWithGrad(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options: PerElement<KlDivGradOptions>): LossWithGrad<Float32Array>;
-export function klDivWithGrad(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: Reduced<KlDivGradOptions>): LossWithGrad<number>;
-export function klDivWithGrad(input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: KlDivGradOptions): LossWithGrad;
-export function klDivWithGrad(
-  input: Tensor | Float32Array | TensorLike, target: Tensor | Float32Array | TensorLike, options?: KlDivGradOptions,
-): LossWithGrad {
-  return runLossWithGrad(KL_DIV, input, target, options);
-}
+export const klDivWithGrad: ElementwiseLossWithGrad<KlDivGradOptions> = (input, target, options?: KlDivGradOptions) =>
+  runLossWithGrad(KL_DIV, input, target, options) as never;

@@ -160,3 +160,21 @@ export type PerElement<O> = O & { reduction: 'none' };
 /** Options that ask for a reduced loss, or say nothing of it (the overloads then return a number). */
 export type Reduced<O> = O & { reduction?: Exclude<O extends { reduction?: infer R } ? R : never, 'none'> };
 
+/** The input or target of an elementwise op: a float32 tensor, a Float32Array read as 1-D, or a tensor-like. */
+export type ElementwiseInput = Tensor | Float32Array | TensorLike;
+
+/** An elementwise loss (binaryCrossEntropyWithLogits, klDiv) with options O: its result's type follows the
+ *  reduction. */
+export interface ElementwiseLoss<O> {
+  (input: ElementwiseInput, target: ElementwiseInput, options: PerElement<O>): Float32Array;
+  (input: ElementwiseInput, target: ElementwiseInput, options?: Reduced<O>): number;
+  (input: ElementwiseInput, target: ElementwiseInput, options?: O): number | Float32Array;
+}
+
+/** The loss and its gradient of an elementwise loss with gradient options O. */
+export interface ElementwiseLossWithGrad<O> {
+  (input: ElementwiseInput, target: ElementwiseInput, options: PerElement<O>): LossWithGrad<Float32Array>;
+  (input: ElementwiseInput, target: ElementwiseInput, options?: Reduced<O>): LossWithGrad<number>;
+  (input: ElementwiseInput, target: ElementwiseInput, options?: O): LossWithGrad;
+}
+
