@@ -1,5 +1,6 @@
 // Scoring language-model output: per-token log-probabilities and perplexity, from the cross-entropy
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
+import { runCheck } from './diagnose/check.ts';
 import { runLoss } from './ops/run.ts';
 import { xentCall } from './ops/xent.ts';
 import { checkOptions, describe, readArg } from './args.ts';
@@ -16,15 +17,20 @@ export interface TokenLogProbsOptions {
   softcap?: number;
   /** Classes of a flat Float32Array input (read as [N, classes]). */
   classes?: number;
+  /** Run diagnose first, as for crossEntropy: 'warn' reports, 'throw' throws an XentCheckError on an error
+   *  (softmax output passed as logits, out-of-range token ids, ...). Default 'off'. */
+  check?: 'off' | 'warn' | 'throw';
   /** The value given to ignored positions (tokenLogProbs only; default NaN). */
   fill?: number;
 }
 
-const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes'] as const;
+const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes', 'check'] as const;
 
 /** opts: checked by checkOptions. */
 function perPosition(input: Logits, target: Target, opts: Record<string, unknown>, withStats = false) {
-  const p = resolveProblem(readArg('input', input), readArg('target', target), { ...opts, reduction: 'none' });
+  const x = readArg('input', input) as Logits, t = readArg('target', target) as Target;
+  if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
+  const p = resolveProblem(x, t, { ...opts, reduction: 'none' });
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
   const positions = p.N * p.S;
   const stats = withStats ? { lse: new Float32Array(positions), entropy: new Float32Array(positions) } : null;

@@ -1,7 +1,7 @@
 // tokenLogProbs and perplexity against PyTorch (torch-llm.json, op token_logprobs) and the float64
 // reference (log_softmax gathered at the targets), on both backends.
 import { describe, expect, it } from 'vitest';
-import { crossEntropy, perplexity, tokenLogProbs, tokenStats } from '../src/index.ts';
+import { crossEntropy, perplexity, tokenLogProbs, tokenStats, XentCheckError } from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, TOL } from './helpers/close.ts';
 import { decodeArray } from './helpers/fixtures.ts';
@@ -68,5 +68,20 @@ describe.each(BACKENDS)('tokenLogProbs and perplexity on %s', (backend) => {
     expect(() => tokenLogProbs(x, [0, 1], { weight: [1, 1, 1] } as never)).toThrow(/options.weight: unknown option/);
     expect(() => tokenLogProbs(x, [0, 3])).toThrow(new RangeError('target[1] = 3 is out of range for 3 classes (expected 0 <= t < 3, or ignoreIndex -100)'));
     expect(() => perplexity(x, [0, 1], { fill: 0 } as never)).toThrow(/options.fill: unknown option/);
+  });
+
+  it("take the check option: softmax output passed as logits is an error under 'throw', silent under 'off'", () => {
+    // rows that are probabilities (softmax already applied), the classic mistake
+    const probs = { data: Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.8, 0.1), shape: [2, 3] };
+    const ids = [0, 1];
+    for (const f of [tokenLogProbs, tokenStats, perplexity] as const) {
+      expect(() => f(probs, ids, { check: 'throw' })).toThrow(XentCheckError);
+      expect(() => f(probs, ids, { check: 'throw' })).toThrow(/probabilities-as-logits/);
+      expect(() => f(probs, ids, { check: 'off' })).not.toThrow();
+    }
+    // a clean call is unchanged by the check
+    const x = { data: Float32Array.of(2, -1, 0.5, -3, 4, 1), shape: [2, 3] };
+    expect(Array.from(tokenLogProbs(x, ids, { check: 'throw' }))).toEqual(Array.from(tokenLogProbs(x, ids)));
+    expect(() => tokenLogProbs(x, ids, { check: 'loud' } as never)).toThrow(new TypeError(`options.check: expected 'off', 'warn' or 'throw', got string "loud"`));
   });
 });
