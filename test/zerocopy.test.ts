@@ -109,6 +109,21 @@ describe.each(BACKENDS)('allocFloat32 on %s', (backend) => {
     expect(getBackendInfo().wasmMemoryBytes).toBe(bytes);
   });
 
+  it('an output in WASM memory that grows during the call comes back whole, holding the result', () => {
+    // an output block larger than the whole memory lands at its end, so the per-call arena after it (the
+    // input is a JS array, copied in) must grow during the call, detaching the caller's view
+    const C = 4096, N = isWasm(backend) ? Math.ceil(getBackendInfo().wasmMemoryBytes! / (4 * C)) + 1 : 64;
+    const x = randomLogits(rng(5), N * C), t = randomIndices(rng(6), N, C);
+    const want = crossEntropyWithGrad({ data: x, shape: [N, C] }, t).grad;
+    const out = alloc(N * C);
+    const bytes = getBackendInfo().wasmMemoryBytes;
+    const { grad } = crossEntropyWithGrad({ data: x, shape: [N, C] }, t, { out: out.data });
+    if (isWasm(backend)) expect(getBackendInfo().wasmMemoryBytes).toBeGreaterThan(bytes);
+    expect(grad.length).toBe(N * C);
+    expectSameBits(grad, want, 'the returned gradient');
+    expectSameBits(out.data, want, 'the block read again');
+  });
+
   it('free() returns the memory: the next allocation reuses it, and a freed array refuses access', () => {
     const a = allocFloat32(4096);
     a.data.fill(7);

@@ -92,9 +92,10 @@ export class WasmHeap {
     return this.blocks.some((b) => at >= b.ptr && at + bytes <= b.ptr + b.bytes);
   }
 
-  /** `a`, or when it was a view of the module's memory that has grown since, a fresh view of its floats. */
-  live(a: Float32Array | null, direct: boolean, at: number, length: number): Float32Array | null {
-    return direct && a!.buffer !== this.memory.buffer ? new Float32Array(this.memory.buffer, at, length) : a;
+  /** `a`, a view of the module's memory at byte `at` of `length` floats, or, when the memory has grown
+   *  since (detaching it), a fresh view of the same floats. */
+  live(a: Float32Array, at: number, length: number): Float32Array {
+    return a.buffer !== this.memory.buffer ? new Float32Array(this.memory.buffer, at, length) : a;
   }
 
   /** True when `a` is a view of the module's memory: the kernels can then use it in place. */

@@ -41,8 +41,10 @@ interface Lane {
   out: boolean;
   /** Bytes per row. */
   width: number;
-  /** The array's own address when it lives in module memory (read before any growth detaches it), else -1. */
+  /** The array's own address when it lives in module memory, else -1, and its length: both read before
+   *  any growth detaches the view (a detached view says 0 for both). */
   at: number;
+  length: number;
   /** The lane whose working copy this out array is written over, if any. */
   host: Lane | null;
   /** Its region in the chunk (a byte offset), when it has one. */
@@ -119,7 +121,8 @@ export class WasmKernels implements Kernels {
         }
       } else {
         const at = heap.inMemory(a.data) ? a.data.byteOffset : -1; // before any growth detaches the view
-        lanes.push({ name, slot: slot.get(name)!, data: a.data, out: a.role === 'out', width: a.per * a.data.BYTES_PER_ELEMENT, at, host: null, offset: 0 });
+        const width = a.per * a.data.BYTES_PER_ELEMENT;
+        lanes.push({ name, slot: slot.get(name)!, data: a.data, out: a.role === 'out', width, at, length: a.data.length, host: null, offset: 0 });
       }
     }
     if (call.rows === 0) return { total: 0, zTotal: 0, outs: outsOf(lanes, heap) };
@@ -224,7 +227,7 @@ export class WasmKernels implements Kernels {
 /** The out arrays of a call, each the call's own or, in WASM memory that grew, a fresh view of it. */
 function outsOf(lanes: Lane[], heap: WasmHeap): Record<string, Float32Array> {
   const outs: Record<string, Float32Array> = {};
-  for (const l of lanes) if (l.out) outs[l.name] = heap.live(l.data as Float32Array, l.at >= 0, l.at, l.data.length)!;
+  for (const l of lanes) if (l.out) outs[l.name] = l.at >= 0 ? heap.live(l.data as Float32Array, l.at, l.length) : (l.data as Float32Array);
   return outs;
 }
 
