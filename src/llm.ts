@@ -1,7 +1,7 @@
 // Scoring language-model output: per-token log-probabilities and perplexity, from the cross-entropy
 // kernels (log p(target) is minus the unweighted, unsmoothed per-position loss).
 import { runCheck } from './diagnose/check.ts';
-import { runLoss } from './ops/run.ts';
+import { runReduced } from './ops/run.ts';
 import { xentCall } from './ops/xent.ts';
 import { checkOptions, describe, readArg } from './args.ts';
 import { resolveProblem } from './problem.ts';
@@ -35,7 +35,7 @@ function perPosition(input: Logits, target: Target, opts: Record<string, unknown
   const positions = p.N * p.S;
   const stats = withStats ? { lse: new Float32Array(positions), entropy: new Float32Array(positions) } : null;
   // no weight, smoothing or z-loss: not in KEYS
-  const nll = runLoss(xentCall(p, { stats }), 'none', positions, p.S).loss as Float32Array;
+  const nll = runReduced(xentCall(p, { stats }), 'none', positions, p.S).loss as Float32Array;
   return { nll, index: p.index, lse: stats?.lse, entropy: stats?.entropy };
 }
 

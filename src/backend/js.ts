@@ -1,7 +1,12 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
-import { dataOf, IGNORED, type Call, type CallResult, type ClassOp, type Kernels } from './types.ts';
+import { IGNORED, type Call, type CallResult, type ClassOp, type Floats, type Kernels } from './types.ts';
 import { halfToFloat32, type Half } from '../half.ts';
+
+/** The data of a call's array by name, or null when the call has none. */
+function dataOf<T extends Floats>(call: Call, name: string): T | null {
+  return (call.arrays[name]?.data ?? null) as T | null;
+}
 
 /** Element (n, c, s) of an (N, C, S) tensor sits at n*C*S + c*S + s: a position's classes are S apart. */
 function forEachPosition(N: number, C: number, S: number, fn: (pos: number, base: number) => void): void {

@@ -66,8 +66,3 @@ export interface Kernels {
   readonly name: 'wasm' | 'js';
   run(call: Call): CallResult;
 }
-
-/** The data of a call's array by name, or null when the call has none. */
-export function dataOf<T extends Floats>(call: Call, name: string): T | null {
-  return (call.arrays[name]?.data ?? null) as T | null;
-}

@@ -2,7 +2,7 @@
 // its kernel call, elementwise (rows are elements).
 import { WeightMode, type Call, type CallArray } from '../backend/types.ts';
 import { checkFloat32Array, floatsOf, shapeString } from '../args.ts';
-import { gradScale, outBuffer } from '../outputs.ts';
+import { elementwiseGrad, resolvePair } from './elementwise.ts';
 import { resolveReduction, resolveTensor } from '../problem.ts';
 import type { LossOp } from './spec.ts';
 
@@ -37,11 +37,7 @@ function resolveBceWeight(weight: unknown, shape: readonly number[], n: number):
 }
 
 function resolveBce(input: unknown, t: unknown, opts: Record<string, unknown>) {
-  const { data: x, shape } = resolveTensor(input, 'input');
-  const { data: y, shape: ts } = resolveTensor(t, 'target');
-  if (y.length !== x.length || (!(t instanceof Float32Array) && shapeString(ts) !== shapeString(shape))) {
-    throw new RangeError(`target: expected the input's shape ${shapeString(shape)}, got ${shapeString(ts)}`);
-  }
+  const { x, y, shape } = resolvePair(input, t);
   const L = shape.length ? shape[shape.length - 1] : 1;
   const { w, mode } = resolveBceWeight(opts.weight, shape, x.length);
   let pw: Float32Array | null = null;
@@ -79,13 +75,9 @@ export const BCE_WITH_LOGITS: LossOp = {
   plan(input, target, opts, withGrad) {
     const p = resolveBce(input, target, opts);
     const n = p.x.length;
-    let grad: Float32Array | null = null, gscale = 1, scales: Float32Array | null = null;
-    if (withGrad) {
-      ({ gscale, scales } = gradScale(opts.gradOutput ?? 1, p.reduction, n, n, 'element'));
-      grad = outBuffer(opts.out, n, [
-        ['input.data', p.x], ['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw], ['options.gradOutput', scales],
-      ], p.x);
-    }
+    const { grad = null, gscale = 1, scales = null } = withGrad
+      ? elementwiseGrad(opts, p.x, p.reduction, n, [['target.data', p.y], ['options.weight', p.w], ['options.posWeight', p.pw]])
+      : {};
     return { call: bceCall(p, grad, gscale, scales), reduction: p.reduction, divisor: n, per: 1, grad: grad ?? undefined };
   },
 };

@@ -6,7 +6,7 @@ import type { Reduction } from '../types.ts';
 
 /** Runs a loss's call and reduces: per-row losses (`per` a row) for 'none', else the sum or the mean over
  *  `divisor`, as an f32 value (the sum itself is accumulated in float64). */
-export function runLoss(call: Call, reduction: Reduction, divisor: number, per: number): { loss: number | Float32Array; result: CallResult } {
+export function runReduced(call: Call, reduction: Reduction, divisor: number, per: number): { loss: number | Float32Array; result: CallResult } {
   if (reduction !== 'none') {
     const result = kernels().run(call);
     return { loss: reduced(result.total, reduction, divisor), result };

@@ -5,7 +5,7 @@ import type { Call, CallResult } from '../backend/types.ts';
 import { checkOptions, readArg } from '../args.ts';
 import { returnedOut } from '../outputs.ts';
 import type { LossWithGrad, Reduction } from '../types.ts';
-import { runLoss as runCall } from './run.ts';
+import { runReduced } from './run.ts';
 
 export interface LossPlan {
   call: Call;
@@ -40,13 +40,13 @@ function read(op: LossOp, input: unknown, target: unknown, options: unknown, gra
 
 export function runLoss(op: LossOp, input: unknown, target: unknown, options: unknown): number | Float32Array {
   const { plan } = read(op, input, target, options, false);
-  return runCall(plan.call, plan.reduction, plan.divisor, plan.per).loss;
+  return runReduced(plan.call, plan.reduction, plan.divisor, plan.per).loss;
 }
 
 /** The loss and its gradient (`grad`, laid out like the input: the caller's `out` when given), and the
  *  op's extra results. */
 export function runLossWithGrad(op: LossOp, input: unknown, target: unknown, options: unknown): LossWithGrad {
   const { opts, plan } = read(op, input, target, options, true);
-  const { loss, result } = runCall(plan.call, plan.reduction, plan.divisor, plan.per);
+  const { loss, result } = runReduced(plan.call, plan.reduction, plan.divisor, plan.per);
   return { loss, grad: returnedOut(result.outs.grad, plan.grad!, opts.out), ...plan.extra?.(result) };
 }
