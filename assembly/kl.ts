@@ -5,26 +5,30 @@
 //   dl/dx = -y, or -exp(y)
 // Summed like BCE: f32 lanes within blocks of KL_BLOCK elements counted from the first, the blocks in f64,
 // so the total depends neither on the shape nor on the chunking.
-import { expneg_f32x4, log_f32x4, hsum_f32x4 } from "./vmath";
+import { expneg_k, exp_k, log_f32x4, hsum_f32x4 } from "./vmath";
 import { first_lanes, store_part } from "./blocks";
 import { BCE_BLOCK } from "./bce";
 
 export const KL_BLOCK: i32 = BCE_BLOCK;
 
+/** The smallest normal f32, 2^24 and 24 ln 2 (loaded, as vmath.ts's constants: not rebuilt in the loop). */
+const SUBK: usize = memory.data<f32>([1.17549435e-38, 16777216, 16.635532333438686]);
+
 /** ln(y) for y >= 0, subnormals included (log_f32x4 takes normal numbers: those are scaled by 2^24 first). */
 // @ts-ignore: decorator
 @inline function log_any(y: v128): v128 {
-  const sub = f32x4.lt(y, f32x4.splat(1.17549435e-38));
-  const l = log_f32x4(v128.bitselect(f32x4.mul(y, f32x4.splat(16777216)), y, sub));
-  return f32x4.sub(l, v128.and(f32x4.splat(16.635532333438686), sub)); // 24 ln 2
+  const sub = f32x4.lt(y, v128.load32_splat(SUBK));
+  const l = log_f32x4(v128.bitselect(f32x4.mul(y, v128.load32_splat(SUBK, 4)), y, sub));
+  return f32x4.sub(l, v128.and(v128.load32_splat(SUBK, 8), sub));
 }
 
 /** e^y for any y: expneg for y <= 0, its reciprocal above. */
 // @ts-ignore: decorator
-@inline function exp_any(y: v128): v128 {
-  const pos = f32x4.gt(y, f32x4.splat(0));
-  const e = expneg_f32x4(v128.bitselect(f32x4.neg(y), y, pos));
-  return v128.bitselect(f32x4.div(f32x4.splat(1), e), e, pos);
+@inline function exp_any(y: v128, zero: v128): v128 {
+  const pos = f32x4.gt(y, zero);
+  const one = exp_k(8);
+  const e = expneg_k(v128.bitselect(f32x4.neg(y), y, pos), exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), one);
+  return v128.bitselect(f32x4.div(one, e), e, pos);
 }
 
 /**
@@ -44,7 +48,7 @@ export function kl_div_f32(
       const xv = v128.load(x + o), yv = v128.load(y + o);
       let p: v128, l: v128;
       if (logTarget) {
-        p = exp_any(yv);
+        p = exp_any(yv, zero);
         l = f32x4.mul(p, f32x4.sub(yv, xv));
       } else {
         p = yv;

@@ -50,9 +50,17 @@ const EXPK: usize = memory.data<f32>([EXP_LOW, LOG2E, ROUND, C5, C4, C3, C2, C1,
  *  k0..k8: exp_k(0..8). */
 // @ts-ignore: decorator
 @inline export function expneg_k(x: v128, k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128): v128 {
-  const y = f32x4.mul(f32x4.pmax(x, k0), k1);
-  const t = f32x4.add(y, k2);
-  const f = f32x4.sub(y, f32x4.sub(t, k2));
+  const xc = f32x4.pmax(x, k0);
+  let t: v128, f: v128;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // two fused steps: t = y + ROUND, f = y - (t - ROUND) = x log2(e) + (ROUND - t), the product unrounded
+    t = madd(xc, k1, k2);
+    f = madd(xc, k1, f32x4.sub(k2, t));
+  } else {
+    const y = f32x4.mul(xc, k1);
+    t = f32x4.add(y, k2);
+    f = f32x4.sub(y, f32x4.sub(t, k2));
+  }
   let p = madd(k3, f, k4);
   p = madd(p, f, k5);
   p = madd(p, f, k6);
@@ -72,39 +80,54 @@ const SQRT_HALF: f32 = 0.707106781186547524;
 // ln 2 split in two so that e * LN2_HI is exact for the exponents of f32
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
+// log's constants, loaded as exp's are: P's coefficients from f^0 up (Cephes logf), then the rest. The
+// bit patterns (126, the mantissa mask, 0.5's exponent) go in as f32 with those bits.
+const LOGK: usize = memory.data<f32>([
+  3.3333331174e-1, -2.4999993993e-1, 2.0000714765e-1, -1.6668057665e-1, 1.4249322787e-1,
+  -1.2420140846e-1, 1.1676998740e-1, -1.1514610310e-1, 7.0376836292e-2,
+  SQRT_HALF, 1.0, 0.5, LN2_LO, LN2_HI,
+  reinterpret<f32>(126), reinterpret<f32>(0x007fffff), reinterpret<f32>(0x3f000000),
+  0, Infinity, -Infinity, NaN,
+]);
+// @ts-ignore: decorator
+@inline function log_k(i: i32): v128 {
+  return v128.load32_splat(LOGK + (<usize>i << 2));
+}
+
+/** ln(x) for each lane, for x positive, normal and finite only (no special values: a NaN comes out finite).
+ *  For the hot loops whose argument is known to be such, e.g. 1 + e^-|x| in BCE. */
+// @ts-ignore: decorator
+@inline export function log_normal(x: v128): v128 {
+  // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); f = m - 1
+  let e = i32x4.sub(i32x4.shr_u(x, 23), log_k(14));
+  const m = v128.or(v128.and(x, log_k(15)), log_k(16)); // [0.5, 1)
+  const small = f32x4.lt(m, log_k(9));
+  e = i32x4.add(e, small); // small lanes are -1: e - 1, and m doubles below
+  const f = f32x4.sub(f32x4.add(m, v128.and(m, small)), log_k(10));
+  const z = f32x4.mul(f, f), z4 = f32x4.mul(z, z);
+  // ln(1 + f) ~ f - f^2/2 + f^3 * P(f), P of degree 8 evaluated by Estrin's scheme: four dependent
+  // steps instead of Horner's nine, so that several vectors' logs overlap
+  const r0 = madd(madd(log_k(3), f, log_k(2)), z, madd(log_k(1), f, log_k(0)));
+  const r1 = madd(madd(log_k(7), f, log_k(6)), z, madd(log_k(5), f, log_k(4)));
+  const p = madd(madd(log_k(8), z4, r1), z4, r0);
+  const ef = f32x4.convert_i32x4_s(e);
+  let y = f32x4.mul(f32x4.mul(p, f), z);
+  y = madd(ef, log_k(12), y);
+  y = f32x4.sub(y, f32x4.mul(z, log_k(11)));
+  return f32x4.add(f32x4.add(f, y), f32x4.mul(ef, log_k(13)));
+}
 
 /** ln(x) for each lane, for x normal, 0, +inf or NaN (subnormal inputs are not supported: the kernels
  *  only take the log of sums of exponentials, which are >= 1). ln(0) = -inf, ln(x < 0) = NaN. */
 // @ts-ignore: decorator
 @inline export function log_f32x4(x: v128): v128 {
-  // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); f = m - 1
-  let e = i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(126));
-  let m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000)); // [0.5, 1)
-  const small = f32x4.lt(m, f32x4.splat(SQRT_HALF));
-  e = i32x4.add(e, small); // small lanes are -1: e - 1, and m doubles below
-  const f = f32x4.sub(f32x4.add(m, v128.and(m, small)), f32x4.splat(1.0));
-  const z = f32x4.mul(f, f);
-  // ln(1 + f) ~ f - f^2/2 + f^3 * P(f), P of degree 8 (Cephes logf coefficients)
-  let p = f32x4.splat(7.0376836292e-2);
-  p = madd(p, f, f32x4.splat(-1.1514610310e-1));
-  p = madd(p, f, f32x4.splat(1.1676998740e-1));
-  p = madd(p, f, f32x4.splat(-1.2420140846e-1));
-  p = madd(p, f, f32x4.splat(1.4249322787e-1));
-  p = madd(p, f, f32x4.splat(-1.6668057665e-1));
-  p = madd(p, f, f32x4.splat(2.0000714765e-1));
-  p = madd(p, f, f32x4.splat(-2.4999993993e-1));
-  p = madd(p, f, f32x4.splat(3.3333331174e-1));
-  const ef = f32x4.convert_i32x4_s(e);
-  let y = f32x4.mul(f32x4.mul(p, f), z);
-  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(LN2_LO)));
-  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
-  y = f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(LN2_HI)));
-  // special values
-  y = v128.bitselect(f32x4.splat(-Infinity), y, f32x4.eq(x, f32x4.splat(0)));
-  y = v128.bitselect(x, y, f32x4.eq(x, f32x4.splat(Infinity)));
-  y = v128.bitselect(f32x4.splat(NaN), y, f32x4.ne(x, x)); // NaN input
-  y = v128.bitselect(f32x4.splat(NaN), y, f32x4.lt(x, f32x4.splat(0)));
-  return y;
+  let y = log_normal(x);
+  // special values: 0, +inf, NaN, negative (log_k(17..20): 0, inf, -inf, NaN)
+  const zero = log_k(17), nan = log_k(20);
+  y = v128.bitselect(log_k(19), y, f32x4.eq(x, zero));
+  y = v128.bitselect(x, y, f32x4.eq(x, log_k(18)));
+  y = v128.bitselect(nan, y, f32x4.ne(x, x)); // NaN input
+  return v128.bitselect(nan, y, f32x4.lt(x, zero));
 }
 
 // tanh(y) ~ y + y^3 P(y^2) below |y| = 0.55 (P of degree 3, a relative-error fit: 1.3 ulp), where
