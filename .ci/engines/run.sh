@@ -2,10 +2,11 @@
 # The engine matrix, for .ci/run and `npm run test:engines`; expects a build (dist/, build/testing.wasm).
 #  - installs the engines pinned in .ci/engines/package.json from its lockfile (npm ci; skipped outside CI
 #    when that lockfile is the one already installed);
-#  - runs the whole Node suite (vitest, as `npm test` does) a second time under Node 24, the reference
-#    engine, with everything it spawns (npm, tsc, the CLI) on Node 24 too; report build/vitest-node24-report.json;
+#  - runs the whole Node suite (vitest, as `npm test` does) again under Node 24 (the reference engine), Node 22
+#    and Node 26, each with everything it spawns (npm, tsc, the CLI) on that Node too; the suites run every
+#    wasm build the engine has (relaxed-simd and simd on these three); reports build/vitest-nodeNN-report.json;
 #  - checks that the Float16Array test, which Node 20 skips, ran and passed under Node 24;
-#  - runs .ci/engines/smoke.mjs on Node 22, Node 26, Deno and Bun.
+#  - runs .ci/engines/smoke.mjs (both builds, every kernel against js) on Deno and Bun.
 # Prints each engine's version and seconds. build/engines-report.json counts the smoke runs and the
 # Float16Array check in the shape of vitest's JSON report, for .ci/run's "N passed, N failed" line.
 # Exits 1 when anything failed.
@@ -37,17 +38,22 @@ bun=$mods/@oven/bun-linux-x64/bin/bun
 mkdir -p build
 vitest_report=build/vitest-node24-report.json
 engines_report=build/engines-report.json
-rm -f "$vitest_report" "$engines_report"
+rm -f build/vitest-node2?-report.json "$engines_report"
 status=0
 results=() # "title<TAB>passed|failed" per check, for the engines report
 
-# Node 24 first on PATH: vitest's workers use process.execPath, and what the tests spawn by name (npm) runs
+# each Node first on PATH: vitest's workers use process.execPath, and what the tests spawn by name (npm) runs
 # through `#!/usr/bin/env node`
-v24=$("$node24" --version)
-start=$(now)
-PATH="$(cd "$(dirname "$node24")" && pwd):$PATH" "$node24" node_modules/vitest/vitest.mjs run \
-  --reporter=default --reporter=json --outputFile="$vitest_report" || status=1
-timings+=("vitest on node ${v24#v}: $(secs "$start") s")
+suite() { # name, node binary
+  local v; v=$("$2" --version)
+  local start; start=$(now)
+  PATH="$(cd "$(dirname "$2")" && pwd):$PATH" "$2" node_modules/vitest/vitest.mjs run \
+    --reporter=default --reporter=json --outputFile="build/vitest-$1-report.json" || status=1
+  timings+=("vitest on node ${v#v}: $(secs "$start") s")
+}
+suite node24 "$node24"
+suite node22 "$node22"
+suite node26 "$node26"
 
 # the skipIf(!Float16Array) test must run on the reference engine
 if "$node24" -e '
@@ -68,8 +74,6 @@ smoke() { # name, command...
   if "$@" "$dir/smoke.mjs"; then results+=("smoke on $name"$'\tpassed'); else results+=("smoke on $name"$'\tfailed'); status=1; fi
   timings+=("smoke on $name: $(secs "$start") s")
 }
-smoke "node $("$node22" --version | tr -d v)" "$node22"
-smoke "node $("$node26" --version | tr -d v)" "$node26"
 # no permission prompt (a missing permission fails), no update check
 smoke "deno $("$deno" --version | awk 'NR == 1 { print $2 }')" env DENO_NO_UPDATE_CHECK=1 "$deno" run --no-prompt
 smoke "bun $("$bun" --version)" "$bun"
