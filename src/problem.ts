@@ -119,14 +119,16 @@ export function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
 
 /** Checks every class index and returns them normalised (IGNORED where equal to ignoreIndex). */
 function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
-  const out = new Int32Array(values.length);
   if (values instanceof Int32Array) {
-    // the common case, kept monomorphic: integers already, only the range to check
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (v >= 0 && v < C && v !== ignoreIndex) out[i] = v;
-      else if (v === ignoreIndex) out[i] = IGNORED;
-      else return normaliseAny(values, C, ignoreIndex); // reports the error
+    // the common case: integers already. Copied whole (one read of the caller's array), then checked in
+    // place: a read-mostly loop, about half the time of copying element by element
+    const n = values.length, out = new Int32Array(n);
+    out.set(values);
+    for (let i = 0; i < n; i++) {
+      const v = out[i];
+      if ((v >>> 0) < C && v !== ignoreIndex) continue; // 0 <= v < C in one unsigned compare
+      if (v !== ignoreIndex) throw outOfRange(i, v, C, ignoreIndex);
+      out[i] = IGNORED;
     }
     return out;
   }
@@ -146,13 +148,15 @@ function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number
     if (v === null) throw new TypeError(`target[${i}] = ${describe(raw)} is not an integer class index`);
     if (v === ignoreIndex) out[i] = IGNORED;
     else if (v >= 0 && v < C) out[i] = v;
-    else {
-      throw new RangeError(
-        `target[${i}] = ${String(raw)} is out of range for ${C} classes (expected 0 <= t < ${C}, or ignoreIndex ${ignoreIndex})`,
-      );
-    }
+    else throw outOfRange(i, raw, C, ignoreIndex);
   }
   return out;
+}
+
+function outOfRange(i: number, raw: unknown, C: number, ignoreIndex: number): RangeError {
+  return new RangeError(
+    `target[${i}] = ${String(raw)} is out of range for ${C} classes (expected 0 <= t < ${C}, or ignoreIndex ${ignoreIndex})`,
+  );
 }
 
 /** A target's form, before any check of its fit: read the same way by validation (which refuses what does
@@ -268,10 +272,15 @@ export function resolveSmoothing(v: unknown): number {
 
 function denominatorOf(index: Int32Array | null, weight: Float32Array | null, positions: number): number {
   if (!index) return positions;
+  if (!weight) {
+    let ignored = 0;
+    for (let i = 0; i < index.length; i++) if (index[i] === IGNORED) ignored++;
+    return index.length - ignored;
+  }
   let d = 0;
   for (let i = 0; i < index.length; i++) {
     const t = index[i];
-    if (t !== IGNORED) d += weight ? weight[t] : 1;
+    if (t !== IGNORED) d += weight[t];
   }
   return d;
 }

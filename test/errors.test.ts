@@ -16,6 +16,9 @@ type Case = [name: string, call: () => unknown, error: typeof TypeError | typeof
 const cases: Case[] = [
   ['index out of range', () => crossEntropy(x6, [0, 1, 2, 0, 1, 7]), RangeError, 'target[5] = 7 is out of range for 3 classes'],
   ['negative index that is not ignoreIndex', () => crossEntropy(x6, [0, -1, 2, 0, 1, 2]), RangeError, 'target[1] = -1 is out of range for 3 classes'],
+  // an Int32Array is checked in place after the copy: the ignored positions before the bad one (turned
+  // into the kernels' sentinel, -1) must not be the ones reported
+  ['Int32Array index out of range after ignored positions', () => crossEntropy(x6, Int32Array.of(-100, -100, 1, -1, 1, 2)), RangeError, 'target[3] = -1 is out of range for 3 classes'],
   ['BigInt64Array index out of range', () => crossEntropy(x6, BigInt64Array.from([0n, 1n, 2n, 3n, 1n, 2n])), RangeError, 'target[3] = 3 is out of range for 3 classes'],
   ['index out of range in a large batch', () => { bigTarget[2 ** 20 - 1] = 9; return crossEntropy(big, bigTarget); }, RangeError, `target[${2 ** 20 - 1}] = 9 is out of range for 8 classes`],
   ['index that is not an integer', () => crossEntropy(x6, [0, 1, 1.5, 0, 1, 2]), TypeError, 'target[2] = number 1.5 is not an integer class index'],

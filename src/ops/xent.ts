@@ -20,8 +20,10 @@ export interface XentOutputs {
 
 export function xentCall(p: Problem, o: XentOutputs): Call {
   const { N, C, S, weight } = p, slab = C * S;
-  let wsum = 0;
-  for (let c = 0; c < C; c++) wsum += weight ? weight[c] : 1;
+  // without weights the sum is C: no loop over the classes per call (at C = 262144 it cost 1.2 ms, 15%
+  // of the forward)
+  let wsum = weight ? 0 : C;
+  if (weight) for (let c = 0; c < C; c++) wsum += weight[c];
   const out = (data: Float32Array | null | undefined, per: number) => (data ? { role: 'out' as const, data, per } : null);
   return {
     kernel: p.index ? 'xent_index' : 'xent_prob',
