@@ -91,6 +91,39 @@ describe.skipIf(inBrowser)('lazy loading of the builds', () => {
   });
 });
 
+// Bun and WebKit (JavaScriptCore) run the relaxed build slower (src/backend/wasm/module.ts): by default they
+// get the baseline, and { relaxed: true } still gives them the relaxed build. Their globals are stubbed here
+// on an engine that has relaxed SIMD, with a fresh module graph (the selection is remembered per graph).
+describe.skipIf(inBrowser || !RELAXED)('JavaScriptCore gets the baseline build by default', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+  const SAFARI = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15';
+  const IOS_CHROME = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148 Safari/604.1';
+  const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+  it.each([
+    ['Bun', 'simd', () => vi.stubGlobal('Bun', { version: '1.4.5' })],
+    ['Safari', 'simd', () => vi.stubGlobal('navigator', { userAgent: SAFARI })],
+    ['Chrome on iOS (WebKit)', 'simd', () => vi.stubGlobal('navigator', { userAgent: IOS_CHROME })],
+    ['Chrome (V8)', 'relaxed-simd', () => vi.stubGlobal('navigator', { userAgent: CHROME })],
+  ] as const)('%s: the default picks %s, and { relaxed: true } the relaxed build', async (_name, build, stub) => {
+    stub();
+    vi.resetModules();
+    const x: typeof xent = await import('../src/index.ts');
+    x.setBackend('auto');
+    expect(await x.init()).toBe('wasm');
+    expect(x.getBackendInfo().build).toBe(build);
+    if (build === 'simd') expect(x.getBackendInfo().buildReason).toMatch(/JavaScriptCore/);
+    x.setBackend('auto', { relaxed: true });
+    expect(x.getBackendInfo()).toMatchObject({ build: 'relaxed-simd', buildReason: expect.stringMatching(/relaxed: true/) });
+    x.setBackend('auto', { relaxed: false });
+    expect(x.getBackendInfo().build).toBe('simd');
+    expect(x.crossEntropy({ data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] }, 3)).toBe(142);
+  });
+});
+
 describe.skipIf(!RELAXED)('the relaxed build against the baseline', () => {
   const shapes = [[64, 1000], [8, 32000], [3, 128256], [33, 7]] as const;
 

@@ -1,8 +1,9 @@
 // Backend selection. 'auto' (the default) uses the wasm backend when the engine runs WebAssembly SIMD
 // and falls back to the JS backend otherwise, remembering why. The wasm backend comes in two builds of
 // the same sources: 'relaxed-simd' (fused multiply-adds), used where the engine has relaxed SIMD (an
-// 82-byte probe module validates), and 'simd', the baseline, used elsewhere or when setBackend is given
-// `{ relaxed: false }` (the same bits on every machine). Only the build used is decoded and compiled:
+// 82-byte probe module validates) unless it is JavaScriptCore (where it is slower), and 'simd', the
+// baseline, used elsewhere or when setBackend is given `{ relaxed: false }` (the same bits on every
+// machine); `{ relaxed: true }` uses relaxed SIMD wherever the engine has it. Only the build used is decoded and compiled:
 // lazily and synchronously on first use, or ahead of time with `await init()` (preferable on a browser
 // main thread).
 import type { BackendName, WasmBuild } from '../types.ts';
@@ -10,7 +11,7 @@ import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels } from './wasm/kernels.ts';
-import { hasRelaxedSimd, wasmBytes } from './wasm/module.ts';
+import { hasRelaxedSimd, isJavaScriptCore, wasmBytes } from './wasm/module.ts';
 
 export type BackendChoice = BackendName | 'auto';
 export type { WasmBuild };
@@ -18,10 +19,12 @@ export type { WasmBuild };
 /** setBackend's options. */
 export interface BackendOptions {
   /**
-   * true (the default): the wasm backend uses its relaxed-SIMD build where the engine has relaxed SIMD
-   * (fused multiply-adds: faster, and the last bits of results may then differ between machines, within
-   * the library's tolerances). false: always the baseline SIMD build, whose results are the same bits on
-   * every engine and machine.
+   * Not given (the default): the wasm backend uses its relaxed-SIMD build where the engine has relaxed
+   * SIMD and runs it faster, i.e. everywhere but JavaScriptCore (Bun, Safari), whose fused multiply-add
+   * is slower than a multiply and an add. true: the relaxed-SIMD build wherever the engine has relaxed
+   * SIMD. With the relaxed build the last bits of results may differ between machines (a fused step
+   * rounds once), within the library's tolerances. false: always the baseline SIMD build, whose results
+   * are the same bits on every engine and machine.
    */
   relaxed?: boolean;
 }
@@ -49,7 +52,8 @@ interface Slot {
 }
 
 let choice: BackendChoice = 'auto';
-let relaxedAllowed = true;
+/** setBackend's `relaxed`: undefined is the default (relaxed where it is faster). */
+let relaxedWanted: boolean | undefined;
 let relaxedSupported: boolean | undefined;
 const slots: Record<WasmBuild, Slot> = {
   'relaxed-simd': { kernels: null, loading: null },
@@ -72,14 +76,18 @@ function settle(slot: Slot, load: () => WebAssembly.Instance): void {
   }
 }
 
-/** The build to use now, and why: relaxed where allowed, the engine has it, and it did not fail to load. */
+/** The build to use now, and why: relaxed where allowed, the engine has it (and by default runs it
+ *  faster), and it did not fail to load. */
 function wanted(): { build: WasmBuild; reason: string } {
-  if (!relaxedAllowed) return { build: 'simd', reason: 'setBackend was given { relaxed: false }: the baseline SIMD build' };
+  if (relaxedWanted === false) return { build: 'simd', reason: 'setBackend was given { relaxed: false }: the baseline SIMD build' };
   relaxedSupported ??= hasRelaxedSimd();
   if (!relaxedSupported) return { build: 'simd', reason: 'this engine does not support WebAssembly relaxed SIMD' };
+  if (relaxedWanted === undefined && isJavaScriptCore()) {
+    return { build: 'simd', reason: 'JavaScriptCore (Bun, Safari) runs relaxed SIMD slower than the baseline: the baseline SIMD build ({ relaxed: true } forces the relaxed one)' };
+  }
   const failed = slots['relaxed-simd'].error;
   if (failed) return { build: 'simd', reason: `the relaxed-SIMD build failed to load: ${failed}` };
-  return { build: 'relaxed-simd', reason: 'this engine supports WebAssembly relaxed SIMD' };
+  return { build: 'relaxed-simd', reason: relaxedWanted ? 'setBackend was given { relaxed: true } and this engine supports WebAssembly relaxed SIMD' : 'this engine supports WebAssembly relaxed SIMD' };
 }
 
 /** Compiles one build synchronously unless it was already tried. */
@@ -168,21 +176,22 @@ function checkOptions(options: unknown): BackendOptions {
 
 /**
  * Chooses the backend: 'wasm' (throws an Error if the module cannot load here), 'js', or 'auto'
- * (wasm when WebAssembly SIMD is available, else js). `options.relaxed` (default true) lets the wasm
- * backend use its relaxed-SIMD build where the engine has it; `{ relaxed: false }` forces the baseline
- * SIMD build, for results that are the same bits on every machine. Options not given take their defaults.
+ * (wasm when WebAssembly SIMD is available, else js). By default the wasm backend uses its relaxed-SIMD
+ * build where the engine has relaxed SIMD and runs it faster (not on JavaScriptCore); `{ relaxed: true }`
+ * wherever the engine has it; `{ relaxed: false }` forces the baseline SIMD build, for results that are
+ * the same bits on every machine. Options not given take their defaults.
  * @throws {TypeError} for any other backend, an unknown option or a non-boolean `relaxed`
  */
 export function setBackend(backend: BackendChoice, options?: BackendOptions): void {
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') {
     throw new TypeError(`setBackend: expected 'wasm', 'js' or 'auto', got ${describe(backend)}`);
   }
-  const relaxed = checkOptions(options).relaxed ?? true;
-  const before = relaxedAllowed;
-  relaxedAllowed = relaxed;
+  const relaxed = checkOptions(options).relaxed;
+  const before = relaxedWanted;
+  relaxedWanted = relaxed;
   inUse = undefined;
   if (backend === 'wasm' && !loadSync()) {
-    relaxedAllowed = before;
+    relaxedWanted = before;
     inUse = undefined;
     throw new Error(`setBackend('wasm'): the wasm backend is unavailable: ${slots.simd.error}`);
   }
