@@ -28,7 +28,9 @@ const MAX_BLOCKS: i32 = 1024;
 /** Per-block records, 8 f32 each: bm, s, d, q, k (then bm is replaced by exp(bm - M) in combine).
  *  s sums the exponentials other than 1, k counts the 1s (x = bm): the row max's exp(0) = 1 in an f32
  *  lane would round away every small term added to it, and se - 1 (what log1p needs) would keep only
- *  that lane's error. Kept apart, se - 1 = (k - 1) + s is as accurate as s. */
+ *  that lane's error. Kept apart, se - 1 = (k - 1) + s is as accurate as s. That count costs three of
+ *  the exp pass's twenty-odd operations a vector, and only a block that may hold the row max of a value
+ *  read through se - 1 needs it (row_blocks' exactAt): elsewhere s takes the 1s and k stays 0. */
 const REC: usize = memory.data(MAX_BLOCKS << 5, 16);
 // @ts-ignore: decorator
 @inline function rec(b: i32): usize {
@@ -101,12 +103,15 @@ export const enum Sums {
  * Pass A over one row of C floats at p: per-block records, and with `e` != 0 the exponentials
  * exp((x - bm) invT) written to e (which may be p: each vector is read before it is overwritten).
  * w: class weights (Sums.SMOOTH, Sums.PROB); t: probability targets (Sums.PROB); t' = a t + b.
- * Returns the number of blocks.
+ * exactAt (Sums.NONE): the blocks whose max equals it count their 1s apart (REC), so that se - 1 is
+ * accurate when that value is the row max: the target's logit for a loss (its log-probability is
+ * -log1p(se - 1) when it is the max), NaN for every block (log-softmax; logsumexp, M + log1p(se - 1),
+ * which must stay accurate near 0), +inf for none (softmax reads se itself). Other sums always count them. Returns the number of blocks.
  */
 // @ts-ignore: decorator
-@inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32): i32 {
+@inline export function row_blocks(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32, exactAt: f32): i32 {
   // two copies of the loop, so that the common untempered case pays no multiply
-  return invT == 1 ? blocks_of(p, C, e, sums, w, t, a, b, invT, false) : blocks_of(p, C, e, sums, w, t, a, b, invT, true);
+  return invT == 1 ? blocks_of(p, C, e, sums, w, t, a, b, invT, exactAt, false) : blocks_of(p, C, e, sums, w, t, a, b, invT, exactAt, true);
 }
 
 /** v with -inf raised to -FLT_MAX (NaN kept): the entropy's e (x - M) is then 0 where x = -inf (e = 0),
@@ -124,11 +129,11 @@ export const enum Sums {
 
 /**
  * The exp pass over the n <= BLOCK floats of the row from float i, shifted by `shift`: their sums s, d, q
- * (f32 lanes) into the record at r (from byte 4).
+ * (f32 lanes) into the record at r (from byte 4); the 1s counted apart in k when `count`.
  */
 // @ts-ignore: decorator
 @inline function span_sums(
-  p: usize, i: i32, n: i32, r: usize, e: usize, sums: Sums, w: usize, t: usize, av: v128, bv: v128, shift: f32, tv: v128, temper: bool,
+  p: usize, i: i32, n: i32, r: usize, e: usize, sums: Sums, w: usize, t: usize, av: v128, bv: v128, shift: f32, tv: v128, temper: bool, count: bool,
 ): void {
   // exp's constants, loaded (vmath.ts: an inline v128.const in the loop runs at half speed on V8 >= 12)
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), one = exp_k(8);
@@ -139,9 +144,11 @@ export const enum Sums {
     const o = <usize>i << 2;
     const x = v128.load(p + o);
     const ex = expneg_k(tempered(f32x4.sub(x, sv), tv, temper), k0, k1, k2, k3, k4, k5, k6, k7, one);
-    const isOne = f32x4.eq(ex, one);
-    s = f32x4.add(s, v128.andnot(ex, isOne));
-    k = i32x4.add(k, isOne);
+    if (count) {
+      const isOne = f32x4.eq(ex, one);
+      s = f32x4.add(s, v128.andnot(ex, isOne));
+      k = i32x4.add(k, isOne);
+    } else s = f32x4.add(s, ex);
     if (sums == Sums.ENTROPY) d = madd(ex, above_ninf(f32x4.sub(x, sv)), d);
     else if (sums != Sums.NONE) {
       const c = coef(v128.load(w + o), sums == Sums.PROB ? v128.load(t + o) : zero, av, bv, sums);
@@ -156,9 +163,11 @@ export const enum Sums {
     const n4 = end - i;
     const o = <usize>i << 2;
     const ex = expneg_k(v128.bitselect(tempered(f32x4.sub(v128.load(p + o), sv), tv, temper), f32x4.splat(-Infinity), first_lanes(n4)), k0, k1, k2, k3, k4, k5, k6, k7, one);
-    const isOne = f32x4.eq(ex, one);
-    s = f32x4.add(s, v128.andnot(ex, isOne));
-    k = i32x4.add(k, isOne);
+    if (count) {
+      const isOne = f32x4.eq(ex, one);
+      s = f32x4.add(s, v128.andnot(ex, isOne));
+      k = i32x4.add(k, isOne);
+    } else s = f32x4.add(s, ex);
     if (sums == Sums.ENTROPY) d = madd(ex, above_ninf(f32x4.sub(load_part(p + o, n4, shift), sv)), d);
     else if (sums != Sums.NONE) {
       const c = coef(load_part(w + o, n4, 0), sums == Sums.PROB ? load_part(t + o, n4, 0) : zero, av, bv, sums);
@@ -176,7 +185,7 @@ export const enum Sums {
 }
 
 // @ts-ignore: decorator
-@inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32, temper: bool): i32 {
+@inline function blocks_of(p: usize, C: i32, e: usize, sums: Sums, w: usize, t: usize, a: f32, b: f32, invT: f32, exactAt: f32, temper: bool): i32 {
   const blk = block_len(C);
   const av = f32x4.splat(a), bv = f32x4.splat(b), tv = f32x4.splat(invT);
   let nb = 0;
@@ -189,8 +198,10 @@ export const enum Sums {
     store<f32>(r, bm);
     // spans of at most BLOCK floats; a longer block (C > MAX_BLOCKS * BLOCK) adds them in f64, rounded once
     let s: f64 = 0, d: f64 = 0, q: f64 = 0, k: f32 = 0;
+    const fast = sums == Sums.NONE && bm != exactAt && exactAt == exactAt; // no 1s to count apart (see REC)
     for (let u = 0; u < n; u += BLOCK) {
-      span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper);
+      if (fast) span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper, false);
+      else span_sums(p, j + u, min(BLOCK, n - u), r, e, sums, w, t, av, bv, shift, tv, temper, true);
       if (n > BLOCK) {
         s += load<f32>(r, 4);
         k += load<f32>(r, 16);

@@ -18,7 +18,7 @@ export function lse_rows(x: usize, out: usize, R: i32, C: i32): void {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
       const p = x + (<usize>(r0 + j) * C << 2);
-      const row = combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+      const row = combine(row_blocks(p, C, 0, Sums.NONE, 0, 0, 0, 0, 1, NaN), Sums.NONE, 1); // M + log1p(se - 1): exact near 0
       const M = row.M;
       // the block maxima skip NaN; with an infinite M, row_max (which propagates NaN) decides
       if (isFinite(M)) leave(j, M, 1, row.se1);
@@ -32,7 +32,7 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r0 = 0; r0 < R; r0 += GROUP) {
     const n = min(GROUP, R - r0);
     for (let j = 0; j < n; j++) {
-      const row = combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+      const row = combine(row_blocks(x + (<usize>(r0 + j) * C << 2), C, 0, Sums.NONE, 0, 0, 0, 0, 1, NaN), Sums.NONE, 1);
       leave(j, row.M, 0, row.se1); // a = M for the output pass below
     }
     take_logs();
@@ -50,7 +50,7 @@ export function log_softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
 export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
-    const row = combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1), Sums.NONE, 1);
+    const row = combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1, Infinity), Sums.NONE, 1);
     row_grad(out + o, out + o, C, 1 / row.se, 0, 0, 0, 0); // pass B: e f_b / se, no target term
   }
 }

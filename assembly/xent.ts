@@ -109,9 +109,9 @@ export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R
         leave(j, l, 0, 0);
         if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
       } else {
-        const row = eps > 0 ? combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT), Sums.SMOOTH, invT)
-          : stats ? combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT), Sums.ENTROPY, invT)
-          : combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0, invT), Sums.NONE, invT);
+        const row = eps > 0 ? combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT, NaN), Sums.SMOOTH, invT)
+          : stats ? combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT, NaN), Sums.ENTROPY, invT)
+          : combine(row_blocks(p, C, g, Sums.NONE, 0, 0, 0, 0, invT, xt), Sums.NONE, invT);
         if (stats) {
           // lse = M' + L; entropy = -sum p log p = L - invT sum e (x - M) / se
           const L = log1p_f32(row.se1);
@@ -172,7 +172,7 @@ export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize
         leave(j, -<f64>row_wdot(p, weight, t, C, 0, hot, ec), 0, 0);
         if (g) row_neg_target(g, t, weight, C, scale * hot, scale * ec);
       } else {
-        const row = combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT), Sums.PROB, invT);
+        const row = combine(row_blocks(p, C, g, Sums.PROB, weight, t, hot, ec, invT, NaN), Sums.PROB, invT);
         // loss = L q - d', d' = invT sum w t' (x - M), q = sum w t'
         let l = -row.d * invT, zk: f32 = 0;
         if (zLoss != 0) {
