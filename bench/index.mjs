@@ -42,13 +42,18 @@ const OPS = [
   { name: 'logSumExp', key: 'logSumExp' },
   { name: 'logSoftmax', key: 'logSoftmax' },
 ];
-// Per task: at least `time` ms and `iterations` calls, whichever takes longer, so fast tasks get
-// hundreds of samples and slow ones `iterations`. torch_bench.py uses the same budget.
-const BENCH_OPTIONS = { time: 2000, warmupTime: 200, iterations: 7, warmupIterations: 2, throws: true };
+// ROUNDS rounds per shape (XENT_BENCH_ROUNDS, default 3): each round times every op of xent, the ceiling
+// and PyTorch once more, and a median is the median of the rounds' medians, so that a spell of load on a
+// shared machine falls on every implementation alike rather than on one (tfjs, 10 to 100 times slower than
+// the others, runs in the first round only). Per task and round: at least `time` ms and `iterations`
+// calls, whichever takes longer, so fast tasks get hundreds of samples and slow ones `iterations`.
+// torch_bench.py is given the same budget.
+const ROUNDS = Number(process.env.XENT_BENCH_ROUNDS ?? 3);
+const BENCH_OPTIONS = { time: 2000 / ROUNDS, warmupTime: 200, iterations: 3, warmupIterations: 2, throws: true };
 // tfjs takes up to 0.5 s (wasm) and 7.5 s (cpu) a call (with gradient, 512 x 32000): fewer calls keep
 // the whole run near 5 min. No warmup: the same kernels already ran on the previous shapes, and at these
 // sizes a call is long enough that a JIT or cache warmup does not show in the median.
-const SLOW_OPTIONS = { ...BENCH_OPTIONS, time: 1000, warmup: false, iterations: 5 };
+const SLOW_OPTIONS = { ...BENCH_OPTIONS, time: 1000, warmup: false, iterations: 5, rounds: 1 };
 const SLOWEST_OPTIONS = { ...SLOW_OPTIONS, iterations: 3 };
 const PYTHON = '/usr/bin/python3';
 const BASELINE = 'xent-wasm'; // every ratio compares an implementation with this one: the build the engine picks
@@ -167,7 +172,9 @@ function runTorch({ N, C, logits, targets }) {
   writeFileSync(files[0], logits);
   writeFileSync(files[1], targets);
   const script = new URL('./torch_bench.py', import.meta.url).pathname;
-  const run = spawnSync(PYTHON, [script, N, C, ...files], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const run = spawnSync(PYTHON, [script, N, C, ...files], {
+    encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, XENT_TORCH_TIME: String(BENCH_OPTIONS.time / 1e3) },
+  });
   for (const f of files) rmSync(f, { force: true });
   if (run.error?.code === 'ENOENT' || run.status === 3) {
     return { skip: `PyTorch not found for ${PYTHON} (apt-get install python3-torch): skipping the PyTorch column` };
@@ -274,45 +281,51 @@ for (const [i, [N, C]] of SHAPES.entries()) {
       warn(`${impl} ${op} ${N}x${C} disagrees with ${BASELINE}: ${disagreement(got, expected.get(op))}`);
     }
   };
-  // Op by op, each implementation in turn (one Bench per task, so that each can have its own budget):
-  // the implementations of an op are measured close together in time.
-  for (const op of OPS) {
-    for (const impl of impls) {
-      const fn = impl.ops[op.key];
-      if (!fn) continue;
-      await impl.before?.();
-      let last;
-      const bench = new Bench({ ...(impl.options ?? BENCH_OPTIONS) });
-      bench.add(op.name, () => consume((last = fn())));
-      await bench.run();
-      const { latency, state } = bench.tasks[0].result;
-      if (state !== 'completed') throw new Error(`${op.name} ${N}x${C} ${impl.name}: ${state}`);
-      if (impl.compare !== false) check(op.name, impl.name, fingerprint(last));
-      results.push({
-        op: op.name, N, C, impl: impl.name,
-        p50: latency.p50, mean: latency.mean, samples: latency.samplesCount, rme: latency.rme,
-      });
-      process.stderr.write('.');
+  const rounds = new Map(); // impl|op -> the result of each round
+  const record = (r) => rounds.set(`${r.impl}|${r.op}`, [...(rounds.get(`${r.impl}|${r.op}`) ?? []), r]);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Op by op, each implementation in turn (one Bench per task, so that each can have its own budget):
+    // the implementations of an op are measured close together in time.
+    for (const op of OPS) {
+      for (const impl of impls) {
+        const fn = impl.ops[op.key];
+        if (!fn || round >= (impl.options?.rounds ?? ROUNDS)) continue;
+        await impl.before?.();
+        let last;
+        const bench = new Bench({ ...(impl.options ?? BENCH_OPTIONS) });
+        bench.add(op.name, () => consume((last = fn())));
+        await bench.run();
+        const { latency, state } = bench.tasks[0].result;
+        if (state !== 'completed') throw new Error(`${op.name} ${N}x${C} ${impl.name}: ${state}`);
+        if (impl.compare !== false && round === 0) check(op.name, impl.name, fingerprint(last));
+        record({ op: op.name, N, C, impl: impl.name, p50: latency.p50, mean: latency.mean, samples: latency.samplesCount, rme: latency.rme });
+        process.stderr.write('.');
+      }
     }
+    // PyTorch after the JS tasks (never concurrently: the machine has few cores).
+    if (torchOn) {
+      const torch = runTorch(inputs);
+      if (torch.skip) {
+        console.log(`\n${torch.skip}`);
+        torchOn = false;
+      } else {
+        env.torch = torch.torch;
+        env.torchThreads = torch.threads;
+        for (const { check: c, ...r } of torch.results) {
+          if (round === 0) check(r.op, 'PyTorch', c);
+          record({ ...r, impl: 'PyTorch' });
+        }
+      }
+    }
+    process.stderr.write('|');
   }
   for (const impl of impls) impl.ops.dispose?.();
   const leaked = tf.memory().numTensors - tensorsBefore;
   if (leaked) warn(`tfjs leaked ${leaked} tensors at ${N}x${C}`);
-
-  // PyTorch after the JS tasks (never concurrently: the machine has few cores).
-  if (torchOn) {
-    const torch = runTorch(inputs);
-    if (torch.skip) {
-      console.log(`\n${torch.skip}`);
-      torchOn = false;
-    } else {
-      env.torch = torch.torch;
-      env.torchThreads = torch.threads;
-      for (const { check: c, ...r } of torch.results) {
-        check(r.op, 'PyTorch', c);
-        results.push({ ...r, impl: 'PyTorch' });
-      }
-    }
+  for (const list of rounds.values()) {
+    const median = (k) => list.map((r) => r[k]).sort((a, b) => a - b)[list.length >> 1];
+    results.push({ ...list[0], p50: median('p50'), mean: median('mean'), rme: median('rme'),
+      samples: list.reduce((n, r) => n + r.samples, 0), rounds: list.length });
   }
   process.stderr.write(` ${((performance.now() - started) / 1e3).toFixed(0)} s elapsed\n`);
 }
@@ -352,7 +365,7 @@ console.log(line(cols.map((c) => '-'.repeat(c[1]))));
 for (const op of OPS) {
   for (const r of results.filter((x) => x.op === op.name)) console.log(line(cols.map((c) => c[2](r))));
 }
-console.log(`\nmedian = p50 latency per call; ±% = relative margin of error of the mean; n = samples;`);
+console.log(`\nmedian = median over the rounds of each round's p50 latency per call; ±% = relative margin of error of the mean (median over the rounds); n = samples;`);
 console.log(`wasm x faster = that implementation's median / ${BASELINE}'s (above 1: ${BASELINE} is faster).`);
 
 // Targets: one row per shape, PASS/FAIL per target.
@@ -423,7 +436,7 @@ md.push('', ...wrap(`\`crossEntropyWithGrad\` copying its arrays, speed relative
   + ` ${copy.join(', ')}.`));
 md.push('', '![throughput](bench/throughput.svg)', '');
 const torchVersion = env.torch ? `PyTorch ${env.torch} (${env.torchThreads} thread)` : 'no PyTorch';
-md.push(...wrap(`${date}, ${machine}, Node ${env.node} (wasm build ${picked}), ${torchVersion}, tfjs ${env.tfjs}; medians, one run, all`
+md.push(...wrap(`${date}, ${machine}, Node ${env.node} (wasm build ${picked}), ${torchVersion}, tfjs ${env.tfjs}; medians of ${ROUNDS} rounds in one run, all`
   + ' implementations measured in the same run (`npm run bench`).'));
 console.log(`\nREADME Performance table (bench/results/latest.md):\n\n${md.join('\n')}\n`);
 
@@ -447,7 +460,7 @@ if (SHAPES === GRID) { // a partial run leaves the committed chart alone
   });
   writeFileSync(new URL('./throughput.svg', import.meta.url), throughputChart({
     title: 'Cross-entropy throughput against the number of classes C',
-    subtitle: `${machine} · Node ${env.node} (${picked}) · ${date} · one thread each · medians of one run`,
+    subtitle: `${machine} · Node ${env.node} (${picked}) · ${date} · one thread each · medians of ${ROUNDS} rounds`,
     targetName: `target (${need('crossEntropy', 'PyTorch')}x / ${need('crossEntropyWithGrad', 'PyTorch')}x PyTorch)`,
     panels: [
       panel('crossEntropy', 'forward (mean loss)'),
