@@ -127,7 +127,7 @@ const summary = [
   }),
 ];
 const cpu = (await import('node:os')).cpus()[0]?.model ?? 'unknown cpu';
-const head = `G logits/s at ${WIDE.replace('x', ' x ')} (the build each engine picks), one thread, ${cpu}, ${new Date().toISOString().slice(0, 10)}; medians of one run per engine (\`npm run bench:engines\`).`;
+const head = `G logits/s at ${WIDE.replace('x', ' x ')} (the build each engine picks), one thread, ${cpu}, ${new Date().toISOString().slice(0, 10)}; medians of ${rounds} rounds over the engines (\`npm run bench:engines\`).`;
 const text = [head, '', ...summary, ...md].join('\n');
 console.log(`\n${text}\n`);
 const dir = new URL('./results/', import.meta.url);

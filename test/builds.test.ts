@@ -102,12 +102,14 @@ describe.skipIf(inBrowser || !RELAXED)('JavaScriptCore gets the baseline build b
   const SAFARI = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15';
   const IOS_CHROME = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0 Mobile/15E148 Safari/604.1';
   const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+  const HEADLESS = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36';
 
   it.each([
     ['Bun', 'simd', () => vi.stubGlobal('Bun', { version: '1.4.5' })],
     ['Safari', 'simd', () => vi.stubGlobal('navigator', { userAgent: SAFARI })],
     ['Chrome on iOS (WebKit)', 'simd', () => vi.stubGlobal('navigator', { userAgent: IOS_CHROME })],
     ['Chrome (V8)', 'relaxed-simd', () => vi.stubGlobal('navigator', { userAgent: CHROME })],
+    ['headless Chromium (V8)', 'relaxed-simd', () => vi.stubGlobal('navigator', { userAgent: HEADLESS })],
   ] as const)('%s: the default picks %s, and { relaxed: true } the relaxed build', async (_name, build, stub) => {
     stub();
     vi.resetModules();

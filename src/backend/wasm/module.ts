@@ -30,8 +30,9 @@ export function isJavaScriptCore(): boolean {
   const g = globalThis as { Bun?: unknown; navigator?: { userAgent?: unknown } };
   if (g.Bun !== undefined) return true;
   const ua = g.navigator?.userAgent;
-  // Chromium's agent string names AppleWebKit too, and Chrome/Chromium/Edg/OPR; WebKit's does not
-  return typeof ua === 'string' && ua.includes('AppleWebKit/') && !/\b(Chrome|Chromium|Edg|OPR)\//.test(ua);
+  // Chromium's agent string names AppleWebKit too, and Chrome/ (HeadlessChrome/ headless), Chromium/,
+  // Edg/ or OPR/; WebKit's does not (iOS Chrome says CriOS/: it is WebKit)
+  return typeof ua === 'string' && ua.includes('AppleWebKit/') && !/(Chrome|Chromium|Edg|OPR)\//.test(ua);
 }
 
 /** The bytes of one build, decoded from base64 when asked for (the loader decodes only the one it uses). */
