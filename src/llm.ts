@@ -4,6 +4,7 @@ import { runCheck } from './diagnose/check.ts';
 import { runReduced } from './ops/run.ts';
 import { xentCall } from './ops/xent.ts';
 import { checkOptions, describe, readArg } from './args.ts';
+import { asClassesFirst } from './classes-last.ts';
 import { resolveProblem } from './problem.ts';
 import { IGNORED } from './backend/types.ts';
 import type { Logits, Target } from './types.ts';
@@ -28,7 +29,8 @@ const KEYS = ['ignoreIndex', 'temperature', 'softcap', 'classes', 'check'] as co
 
 /** opts: checked by checkOptions. */
 function perPosition(input: Logits, target: Target, opts: Record<string, unknown>, withStats = false) {
-  const x = readArg('input', input) as Logits, t = readArg('target', target) as Target;
+  // classes last, whatever the rank: [T, V], [B, T, V] with targets [T], [B, T]
+  const [x, t] = asClassesFirst(readArg('input', input), readArg('target', target)) as [Logits, Target];
   if (opts.check !== undefined && opts.check !== 'off') runCheck(x, t, opts, 'loss', false);
   const p = resolveProblem(x, t, { ...opts, reduction: 'none' });
   if (!p.index) throw new TypeError('target: expected class indices (token ids); probability targets have no single log-probability');
@@ -48,8 +50,9 @@ function splitFill(options: unknown): { fill: number; rest: Record<string, unkno
 
 /**
  * log p(target) at every position, log_softmax(x / T) gathered at the targets, as a Float32Array over the
- * target positions; ignored positions hold options.fill (NaN by default). Same input and target forms as
- * crossEntropy (class-index targets only).
+ * target positions; ignored positions hold options.fill (NaN by default). The logits' last axis is the
+ * vocabulary, at any rank ([T, V], [B, T, V]; targets [T], [B, T]); otherwise the same input and target
+ * forms as crossEntropy (class-index targets only).
  */
 export function tokenLogProbs(input: Logits, target: Target, options?: TokenLogProbsOptions): Float32Array {
   const { fill, rest } = splitFill(options);

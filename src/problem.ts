@@ -39,7 +39,7 @@ export interface Problem extends Layout {
 }
 
 // 'check' is read by loss.ts before resolveProblem (diagnose/check.ts runCheck); here it only has to be allowed
-export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'check'] as const;
+export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'classes', 'classAxis', 'check'] as const;
 /** crossEntropy's: nllLoss's plus those that act on logits. */
 export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss', 'softcap'] as const;
 export const GRAD_KEYS = [...CE_KEYS, 'gradOutput', 'out'] as const;
@@ -193,6 +193,15 @@ function refuseTargetData(data: unknown): never {
   throw new TypeError(`target.data: expected Float32Array (probabilities) or an integer typed array (class indices), got ${describe(data)}`);
 }
 
+/** The hint for a target that fits the input read with classes last (language models' layout) but not
+ *  with classes on axis 1: '' when it does not fit that either, or the two layouts coincide. */
+function lastAxisHint(shape: readonly number[], fits: (lead: number[]) => boolean, got: string): string {
+  if (shape.length < 3 || !fits(shape.slice(0, -1))) return '';
+  return `. Input ${shapeString(shape)} with classes on axis 1 (PyTorch's layout, the default) needs targets ` +
+    `${shapeString(positionShape(shape))}; with classes last it needs ${shapeString(shape.slice(0, -1))}, which is what you ` +
+    `passed (${got}): pass classAxis: -1`;
+}
+
 function resolveTarget(
   target: Target, layout: Layout, ignoreIndex: number,
 ): { index: Int32Array | null; prob: Float32Array | null } {
@@ -210,7 +219,8 @@ function resolveTarget(
       if (t.form === 'flat' && t.float) refuseTarget(target); // neither form: probabilities need a shape
       const values = t.values;
       if (values.length !== positions) {
-        throw new RangeError(`target: expected ${positions} class indices (shape ${shapeString(want)}), got ${values.length}`);
+        throw new RangeError(`target: expected ${positions} class indices (shape ${shapeString(want)}), got ${values.length}` +
+          lastAxisHint(layout.shape, (lead) => values.length === lead.reduce((a, b) => a * b, 1), `${values.length}`));
       }
       return { index: normaliseIndices(values, layout.C, ignoreIndex), prob: null };
     }
@@ -224,7 +234,8 @@ function resolveTarget(
         return { index: null, prob: t.data as Float32Array };
       }
       if (!sameShape(tshape, want)) {
-        throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(tshape)}`);
+        throw new RangeError(`target: class indices must have shape ${shapeString(want)}, got ${shapeString(tshape)}` +
+          lastAxisHint(layout.shape, (lead) => sameShape(tshape, lead), shapeString(tshape)));
       }
       return { index: normaliseIndices(t.data, layout.C, ignoreIndex), prob: null };
     }

@@ -57,6 +57,9 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** The number of classes, required when `input` is a flat Float32Array (read as [N, classes]). */
   classes?: number;
+  /** Where the classes are: 1 (default: PyTorch's layout, [N, C, d1, ..., dK]) or -1 / 'last' (classes
+   *  last, as language models lay out logits: [..., C], targets the leading axes). */
+  classAxis?: 1 | -1 | 'last';
   /** Divides the logits by this first (>= 2^-126, whose reciprocal float32 still holds; default 1): the
    *  loss of softmax(x / T); the gradient is with respect to the undivided logits. Not an option of nllLoss. */
   temperature?: number;

@@ -12,6 +12,7 @@
 import { checkChoice, checkOptions, describe, readArg, shapeString } from '../args.ts';
 import { Half, halfToFloat32 } from '../half.ts';
 import { GRAD_KEYS, resolveInput, resolveLossOptions } from '../problem.ts';
+import { asClassesFirst, classesLastOf } from '../classes-last.ts';
 import type { CheckMode, DiagnoseOptions, Finding, Logits, Target } from '../types.ts';
 import { Findings, SEVERITY_ORDER, firstRows } from './findings.ts';
 import { analyseLogits } from './logits.ts';
@@ -32,6 +33,7 @@ export function diagnoseImpl(input: Logits, target: Target, options: unknown, ke
     if (typeof opts.logProbs !== 'boolean') throw new TypeError(`options.logProbs: expected a boolean, got ${describe(opts.logProbs)}`);
     logProbs = opts.logProbs;
   }
+  if (classesLastOf(opts.classAxis)) [input, target] = asClassesFirst(input, target) as [Logits, Target];
   const resolved = resolveInput(input, opts.classes);
   // half-precision logits are analysed as their f32 values (a copy: diagnose is for debugging)
   const layout = resolved.half ? { ...resolved, data: halfToFloat32(resolved.data as Uint16Array, resolved.half), half: Half.none } : resolved;

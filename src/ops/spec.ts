@@ -24,6 +24,9 @@ export interface LossOp {
   /** The options the loss takes, and its gradient form (null: it has none). */
   keys: readonly string[];
   gradKeys: readonly string[] | null;
+  /** The arguments as the op reads them (the crossEntropy family's classAxis: classes-last logits as
+   *  [N, C]), before anything else. */
+  arrange?(input: unknown, target: unknown, opts: Record<string, unknown>): [unknown, unknown];
   /** Diagnostics (the `check` option), before anything is validated. */
   check?(input: unknown, target: unknown, opts: Record<string, unknown>, grad: boolean): void;
   /** Validates the arguments (TypeError / RangeError) and lays out the call. */
@@ -33,7 +36,8 @@ export interface LossOp {
 /** The arguments of a loss, each read once: everything after this works on the copies. */
 function read(op: LossOp, input: unknown, target: unknown, options: unknown, grad: boolean) {
   const opts = checkOptions(options, grad ? op.gradKeys! : op.keys);
-  const x = readArg('input', input), t = readArg('target', target);
+  let x = readArg('input', input), t = readArg('target', target);
+  if (op.arrange) [x, t] = op.arrange(x, t, opts);
   op.check?.(x, t, opts, grad);
   return { opts, plan: op.plan(x, t, opts, grad) };
 }

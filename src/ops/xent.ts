@@ -1,6 +1,7 @@
 // The cross-entropy family as ops: cross_entropy and nll_loss, and their kernel call, built in one place
 // from a validated problem (problem.ts) and the outputs the public function wants.
 import { IGNORED, type Call } from '../backend/types.ts';
+import { asClassesFirst, classesLastOf } from '../classes-last.ts';
 import { runCheck } from '../diagnose/check.ts';
 import { reduced } from '../outputs.ts';
 import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from '../problem.ts';
@@ -51,6 +52,7 @@ function xentOp(keys: readonly string[], gradKeys: readonly string[] | null, log
   return {
     keys,
     gradKeys,
+    arrange: (x, t, opts) => (classesLastOf(opts.classAxis) ? asClassesFirst(x, t) : [x, t]),
     check(x, t, opts, grad) {
       if (opts.check !== undefined && opts.check !== 'off') runCheck(x as Logits, t as Target, opts, grad ? 'grad' : 'loss', logProbs);
     },
