@@ -2,6 +2,8 @@
 export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
 export { logSoftmax, softmax, logSumExp } from './softmax.ts';
 export { tokenLogProbs, tokenStats, perplexity } from './llm.ts';
+export { causalLMLoss, causalLMLossWithGrad } from './causal-lm.ts';
+export type { CausalLMLossOptions, CausalLMLossGradOptions } from './causal-lm.ts';
 export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } from './bce.ts';
 export type { BceOptions, BceGradOptions } from './bce.ts';
 export { klDiv, klDivWithGrad } from './kl.ts';

@@ -125,15 +125,45 @@ function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp', rand: Rand, bi
   return { args: [{ data: x, shape }, { dim }], want: { out: classOp64(op, x, N, shape[dim], S) } };
 }
 
+/** The LM functions read classes last: [N, C] or [N, S, C], targets [N * S]; the reference reads [N * S, C]. */
 function tokenCase(rand: Rand, big: boolean, fill?: number): Case & { stats: ReturnType<typeof tokenStats64> } {
-  const { C, shape, x } = logitsCase(rand, big);
-  const { N, S } = layoutOf(shape);
+  const { N, C, S, x } = logitsCase(rand, big);
+  const shape = S === 1 ? [N, C] : [N, S, C];
   const target = randomIndices(rand, N * S, C, -100, 0.2);
   const opts: Record<string, unknown> = {};
   if (rand() < 0.3) opts.temperature = 0.5 + rand() * 2;
   if (rand() < 0.2) opts.softcap = 5 + rand() * 30;
   if (fill !== undefined) opts.fill = fill;
-  return { args: [{ data: x, shape }, target, opts], want: {}, stats: tokenStats64(x, shape, target, opts) };
+  return { args: [{ data: x, shape }, target, opts], want: {}, stats: tokenStats64(x, [N * S, C], target, opts) };
+}
+
+/** Causal LM loss: logits [B, T, V] (or [T, V]), labels [B, T]; the reference shifts the labels itself. */
+function causalCase(rand: Rand, big: boolean, grad: boolean): Case {
+  const B = big ? 4 : int(rand, 1, 3), T = big ? 16 : int(rand, 1, 6), V = big ? 1500 : int(rand, 2, 40);
+  const shape = B === 1 && rand() < 0.5 ? [T, V] : [B, T, V];
+  const x = randomLogits(rand, B * T * V, 3);
+  const labels = randomIndices(rand, B * T, V, -100, 0.2);
+  const shifted = Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T === 0 ? -100 : labels[i + 1]));
+  const opts: Record<string, unknown> = {};
+  const numItems = rand() < 0.3 ? int(rand, 1, 3 * B * T) : undefined;
+  if (numItems !== undefined) opts.numItemsInBatch = numItems;
+  else opts.reduction = pick(rand, ['mean', 'sum', 'none'] as const);
+  if (rand() < 0.3) opts.labelSmoothing = rand() * 0.3;
+  if (rand() < 0.3) opts.temperature = 0.5 + rand() * 2;
+  if (rand() < 0.2) opts.zLoss = rand() * 1e-3;
+  const refOpts = { ...opts, reduction: numItems !== undefined ? 'sum' : opts.reduction } as Parameters<typeof crossEntropyRef64>[4];
+  const ref = (v: ArrayLike<number>) => crossEntropyRef64(v, [B * T, V], shifted, true, refOpts, numItems !== undefined ? 1 / numItems : 1);
+  const r = ref(x);
+  const scale = numItems ?? 1;
+  const loss = opts.reduction === 'none'
+    ? (r.loss as number[]).filter((_, i) => (i + 1) % T !== 0)
+    : (r.loss as number) / scale;
+  const want: Record<string, Out> = { loss };
+  if (grad) {
+    want.grad = r.grad;
+    if (opts.zLoss !== undefined && opts.reduction !== 'none') want.zLoss = r.zLoss / scale;
+  }
+  return { args: [{ data: x, shape }, labels, opts], want, loss64: opts.reduction === 'none' ? undefined : (v) => (ref(v).loss as number) / scale };
 }
 
 const x6 = { data: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), shape: [4, 3] };
@@ -149,6 +179,16 @@ export const OPS: OpRow[] = [
     name: 'crossEntropyWithGrad', gen: (r, big) => xentCase(r, big, true),
     run: (a) => xent.crossEntropyWithGrad(...(a as Parameters<typeof xent.crossEntropyWithGrad>)) as Record<string, Out>,
     bad: { args: [x6, [0, 1, 2, 0], { gradOutput: '1' }], error: TypeError, message: /options.gradOutput: expected a number/ },
+  },
+  {
+    name: 'causalLMLoss', gen: (r, big) => causalCase(r, big, false),
+    run: (a) => asLoss(xent.causalLMLoss(...(a as Parameters<typeof xent.causalLMLoss>))),
+    bad: { args: [{ data: new Float32Array(12), shape: [2, 2, 3] }, [0, 3, 1, 0]], error: RangeError, message: /labels\[1\] = 3 is out of range for a vocabulary of 3/ },
+  },
+  {
+    name: 'causalLMLossWithGrad', gen: (r, big) => causalCase(r, big, true),
+    run: (a) => xent.causalLMLossWithGrad(...(a as Parameters<typeof xent.causalLMLossWithGrad>)) as Record<string, Out>,
+    bad: { args: [{ data: new Float32Array(12), shape: [2, 2, 3] }, [0, 1, 2, 0], { numItemsInBatch: 0 }], error: RangeError, message: /options.numItemsInBatch: expected a finite number > 0, got 0/ },
   },
   {
     name: 'nllLoss', gen: (r, big) => xentCase(r, big, false, true),
@@ -229,7 +269,7 @@ function snapshot(args: unknown[]): number[][] {
 
 const CASES = 12;
 /** The rows whose outputs include a gradient. */
-const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'binaryCrossEntropyWithLogitsWithGrad', 'klDivWithGrad']);
+const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'causalLMLossWithGrad', 'binaryCrossEntropyWithLogitsWithGrad', 'klDivWithGrad']);
 
 describe.each(BACKENDS)('every op on %s', (backend) => {
   useBackend(backend);
