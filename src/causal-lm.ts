@@ -18,7 +18,7 @@ export interface CausalLMLossGradOptions extends CausalLMLossOptions, Pick<Cross
 const KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing', 'temperature', 'zLoss', 'softcap', 'check', 'numItemsInBatch'] as const;
 const GRAD_KEYS = [...KEYS, 'gradOutput', 'out'] as const;
 /** The shifted labels' mark for "predicts nothing": every other label is checked to be in [0, V). */
-const NONE = -1;
+export const NONE = -1;
 
 interface Shifted {
   /** Logits as [B * T, V], labels shifted as [B * T]. */
@@ -31,22 +31,20 @@ interface Shifted {
   reduction: Reduction;
 }
 
-/** Reads the arguments once and shifts the labels: target[b, t] = labels[b, t + 1], NONE at t = T - 1. */
-function shift(logits: unknown, labels: unknown, options: unknown, keys: readonly string[]): Shifted {
-  const opts = checkOptions(options, keys);
-  const x = readArg('input', logits) as { data?: unknown; shape?: unknown };
-  const shape = x?.shape;
+/** Logits [B, T, V] or [T, V] (read) as [B * T, V], and labels (read) shifted by one: target[b, t] =
+ *  labels[b, t + 1], NONE where that label is ignoreIndex and at t = T - 1; every label used is checked. */
+export function shiftLabels(x: unknown, labels: unknown, ignoreIndex: unknown): { x: unknown; target: Int32Array; B: number; T: number } {
+  const shape = (x as { shape?: unknown } | null)?.shape;
   if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 3) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new (Array.isArray(shape) ? RangeError : TypeError)(
-      `input: expected logits of shape [B, T, V] or [T, V] (classes last), got ${Array.isArray(shape) ? `shape [${shape.join(', ')}]` : describe(logits)}`,
+      `input: expected logits of shape [B, T, V] or [T, V] (classes last), got ${Array.isArray(shape) ? `shape [${shape.join(', ')}]` : describe(x)}`,
     );
   }
   const V = shape[shape.length - 1], T = shape[shape.length - 2], B = shape.length === 3 ? shape[0] : 1;
-  const ignoreIndex = opts.ignoreIndex ?? -100;
   if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) {
     throw new TypeError(`options.ignoreIndex: expected an integer, got ${describe(ignoreIndex)}`);
   }
-  const values = labelValues(readArg('labels', labels), shape.slice(0, -1) as number[]);
+  const values = labelValues(labels, shape.slice(0, -1) as number[]);
   const target = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -59,6 +57,13 @@ function shift(logits: unknown, labels: unknown, options: unknown, keys: readonl
       else throw new RangeError(`labels[${i + 1}] = ${String(raw)} is out of range for a vocabulary of ${V} (the logits' last axis), and is not ignoreIndex ${ignoreIndex}`);
     }
   }
+  return { x: { ...(x as object), shape: [B * T, V] }, target, B, T };
+}
+
+/** Reads the arguments once and shifts the labels (shiftLabels); the options as crossEntropy takes them. */
+function shift(logits: unknown, labels: unknown, options: unknown, keys: readonly string[]): Shifted {
+  const opts = checkOptions(options, keys);
+  const { x, target, B, T } = shiftLabels(readArg('input', logits), readArg('labels', labels), opts.ignoreIndex ?? -100);
   let numItems: number | undefined;
   if (opts.numItemsInBatch !== undefined) {
     numItems = opts.numItemsInBatch as number;
@@ -68,8 +73,7 @@ function shift(logits: unknown, labels: unknown, options: unknown, keys: readonl
   }
   const { numItemsInBatch: _n, ignoreIndex: _i, ...rest } = opts;
   const reduction = (numItems !== undefined ? 'sum' : opts.reduction ?? 'mean') as Reduction;
-  const xOut = { ...x, shape: [B * T, V] };
-  return { x: xOut, target, B, T, opts: { ...rest, ignoreIndex: NONE, reduction }, numItems, reduction };
+  return { x, target, B, T, opts: { ...rest, ignoreIndex: NONE, reduction }, numItems, reduction };
 }
 
 /** The labels' values, [B, T] or [T] as the logits' leading axes, from a tensor or a flat array or list. */
@@ -91,10 +95,10 @@ function labelValues(labels: unknown, lead: number[]): ArrayLike<unknown> {
   return list;
 }
 
-/** Per predicted position ('none'): [B, T - 1], each sequence's last position dropped. */
-function dropLast(per: Float32Array, B: number, T: number): Float32Array {
-  const out = new Float32Array(B * Math.max(T - 1, 0));
-  for (let b = 0; b < B; b++) out.set(per.subarray(b * T, b * T + T - 1), b * (T - 1));
+/** Per predicted position: [B, T - 1], each sequence's last position dropped. */
+export function dropLast<A extends Float32Array | Int32Array | Uint8Array>(per: A, B: number, T: number): A {
+  const out = new (per.constructor as new (n: number) => A)(B * Math.max(T - 1, 0));
+  for (let b = 0; b < B; b++) out.set(per.subarray(b * T, b * T + T - 1) as never, b * (T - 1));
   return out;
 }
 

@@ -6,7 +6,7 @@ import { ABI_VERSION, wasmBytes } from '../src/backend/wasm/module.ts';
 const PUBLIC = [
   'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'logSoftmax', 'softmax', 'logSumExp',
   'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32',
-  'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity',
+  'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity', 'continuationLogProb', 'causalLMLoss', 'causalLMLossWithGrad',
   'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad',
 ].sort();
 

@@ -36,7 +36,8 @@ interface OpRow {
 
 const TOLERANCE: Record<string, Tolerance> = {
   loss: TOL.loss, zLoss: TOL.loss, grad: TOL.grad, out: TOL.logSoftmax, logProbs: TOL.logSoftmax,
-  logSumExp: TOL.logSoftmax, entropy: { rtol: 2e-5, atol: 2e-5 }, perplexity: TOL.loss,
+  logSumExp: TOL.logSoftmax, entropy: { rtol: 2e-5, atol: 2e-5 }, perplexity: TOL.loss, logProb: TOL.loss,
+  isGreedy: { rtol: 0, atol: 0 },
 };
 
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
@@ -137,6 +138,41 @@ function tokenCase(rand: Rand, big: boolean, fill?: number): Case & { stats: Ret
   return { args: [{ data: x, shape }, target, opts], want: {}, stats: tokenStats64(x, [N * S, C], target, opts) };
 }
 
+/** 1 where the target is its row's first maximum (argmax), 0 elsewhere and where ignored. */
+function greedy64(x: ArrayLike<number>, C: number, target: ArrayLike<number>): number[] {
+  return Array.from(target, (t, n) => {
+    if (t === -100) return 0;
+    let best = 0;
+    for (let c = 1; c < C; c++) if (x[n * C + c] > x[n * C + best]) best = c;
+    return best === t ? 1 : 0;
+  });
+}
+
+/** A continuation per sequence of [B, T, V] logits (or one of [T, V]): the reference sums the log-probabilities
+ *  of ids[start..end), each at the position before it. */
+function continuationCase(rand: Rand, big: boolean): Case {
+  const B = big ? 4 : int(rand, 1, 3), T = big ? 16 : int(rand, 2, 7), V = big ? 1500 : int(rand, 2, 30);
+  const flat = B === 1 && rand() < 0.5;
+  const x = randomLogits(rand, B * T * V, 3);
+  const ids = randomIndices(rand, B * T, V, -100, 0);
+  // a greedy continuation now and then: its ids are the argmax of the rows before them
+  if (rand() < 0.3) for (let i = 0; i < B * T - 1; i++) if ((i + 1) % T) ids[i + 1] = argmax(x, i, V);
+  const starts = Array.from({ length: B }, () => int(rand, 1, T - 1)), ends = starts.map((s) => int(rand, s, T));
+  const stats = tokenStats64(x, [B * T, V], Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T ? ids[i + 1] : -100)), {});
+  const g = greedy64(x, V, Int32Array.from({ length: B * T }, (_, i) => ((i + 1) % T ? ids[i + 1] : -100)));
+  const logProb = starts.map((s, b) => { let v = 0; for (let t = s; t < ends[b]; t++) v += stats.logProbs[b * T + t - 1]; return v; });
+  const isGreedy = starts.map((s, b) => { for (let t = s; t < ends[b]; t++) if (!g[b * T + t - 1]) return 0; return 1; });
+  const shape = flat ? [T, V] : [B, T, V];
+  const options = flat ? { start: starts[0], end: ends[0] } : { start: starts, end: ends };
+  return { args: [{ data: x, shape }, ids, options], want: { logProb, isGreedy } };
+}
+
+function argmax(x: Float32Array, row: number, V: number): number {
+  let best = 0;
+  for (let c = 1; c < V; c++) if (x[row * V + c] > x[row * V + best]) best = c;
+  return best;
+}
+
 /** Causal LM loss: logits [B, T, V] (or [T, V]), labels [B, T]; the reference shifts the labels itself. */
 function causalCase(rand: Rand, big: boolean, grad: boolean): Case {
   const B = big ? 4 : int(rand, 1, 3), T = big ? 16 : int(rand, 1, 6), V = big ? 1500 : int(rand, 2, 40);
@@ -233,10 +269,20 @@ export const OPS: OpRow[] = [
     name: 'tokenStats',
     gen: (r, big) => {
       const c = tokenCase(r, big);
-      return { ...c, want: { logProbs: c.stats.logProbs, logSumExp: c.stats.logSumExp, entropy: c.stats.entropy } };
+      const [N, C] = [c.stats.logProbs.length, c.args[0].shape[c.args[0].shape.length - 1]];
+      const isGreedy = greedy64(c.args[0].data, C, (c.args[1] as Int32Array).subarray(0, N));
+      return { ...c, want: { logProbs: c.stats.logProbs, logSumExp: c.stats.logSumExp, entropy: c.stats.entropy, isGreedy } };
     },
-    run: (a) => xent.tokenStats(...(a as Parameters<typeof xent.tokenStats>)),
+    run: (a) => xent.tokenStats(...(a as Parameters<typeof xent.tokenStats>)) as unknown as Record<string, Out>,
     bad: { args: [x6, [0, 1, 2, 0], { fill: '0' }], error: TypeError, message: /options.fill: expected a number/ },
+  },
+  {
+    name: 'continuationLogProb', gen: (r, big) => continuationCase(r, big),
+    run: (a) => {
+      const { logProb, isGreedy } = xent.continuationLogProb(...(a as Parameters<typeof xent.continuationLogProb>));
+      return { logProb: typeof logProb === 'number' ? [logProb] : logProb, isGreedy: ([] as boolean[]).concat(isGreedy).map(Number) };
+    },
+    bad: { args: [{ data: new Float32Array(12), shape: [2, 2, 3] }, [0, 1, 2, 0], { start: 0 }], error: RangeError, message: /expected 1 <= start <= end <= 2, got start 0/ },
   },
   {
     name: 'perplexity',
