@@ -2,11 +2,12 @@
 // weights and batches: once with tfjs's own loss (tf.losses.softmaxCrossEntropy on one-hot labels) and
 // once with xent/tfjs's crossEntropyLoss (class indices, xent's fused gradient). Prints how closely the
 // two loss curves agree step by step and the median time per step of the loss (forward + gradient
-// w.r.t. the logits) and of the whole training step, and writes curves.svg next to this file.
+// w.r.t. the logits) and of the whole training step, and writes build/tfjs-train-curves.svg (with --update:
+// curves.svg next to this file, the README's).
 //
 //   npm run example:tfjs                  (builds, then runs on tfjs's wasm backend)
 //   node examples/tfjs-train/train.mjs cpu
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { crossEntropyLoss, init } from '../../dist/tfjs.js';
@@ -165,7 +166,12 @@ const svg = [
     `initial weights and batches (tfjs ${tf.version.tfjs}, ${tf.getBackend()} backend)</text>`,
   '</svg>',
 ].join('\n');
-const out = new URL('./curves.svg', import.meta.url);
+// the committed chart (the README's) only with --update (npm run example:tfjs:update); otherwise an
+// ignored path, so that a run leaves the working tree as it was
+const out = process.argv.includes('--update')
+  ? new URL('./curves.svg', import.meta.url)
+  : new URL('../../build/tfjs-train-curves.svg', import.meta.url);
+mkdirSync(new URL('.', out), { recursive: true });
 writeFileSync(out, svg + '\n');
 console.log(`\nwrote ${out.pathname}`);
 if (!ok) process.exitCode = 1;
