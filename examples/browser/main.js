@@ -60,6 +60,10 @@ const frame = () => new Promise((r) => setTimeout(r, 0)); // let the status line
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const status = (text, state) => { $('bench-status').textContent = text; if (state) $('bench-status').dataset.state = state; };
 
+// A page's clock can be coarse (0.1 ms without cross-origin isolation, 1 ms or more with privacy settings):
+// each run repeats the call until the clock has moved MIN_MS, so that no run reads 0 ms (and Infinity G/s).
+const MIN_MS = 20;
+
 async function time(label, fn) {
   fn(); // warm-up
   const ms = [];
@@ -67,8 +71,13 @@ async function time(label, fn) {
     status(`${label}: run ${i + 1} of ${REPS}…`);
     await frame();
     const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
+    let calls = 0, elapsed = 0;
+    do {
+      fn();
+      calls++;
+      elapsed = performance.now() - t0;
+    } while (elapsed < MIN_MS);
+    ms.push(elapsed / calls);
   }
   return median(ms);
 }

@@ -6,6 +6,23 @@ import { describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 
 describe('the example page', () => {
+  it('times finite, non-zero medians with a coarse clock (performance.now in 50 ms steps)', async () => {
+    const url = `${inject('serverUrl')}examples/browser/`;
+    const { elements: el, errors } = await commands.openPage(url, {
+      initScript: 'const now = performance.now.bind(performance); performance.now = () => Math.floor(now() / 50) * 50;',
+      waitFor: '#bench-status[data-state="done"], #bench-status[data-state="error"]',
+    });
+    expect(errors).toEqual([]);
+    for (const b of ['wasm', 'js']) {
+      for (const what of ['ce', 'grad']) {
+        const ms = Number(el[`bench-${b}-${what}`].data.value);
+        expect(ms, `${b} ${what}`).toBeGreaterThan(0);
+        expect(el[`bench-${b}-${what}`].text, `${b} ${what}`).not.toMatch(/Infinity|NaN/);
+      }
+    }
+    expect(el['speedup-ce'].text).toMatch(/^\d+\.\dx$/);
+  });
+
   it('shows wasm, 142 vs Infinity, and a finished wasm-vs-js benchmark on 512 x 32000', async () => {
     const url = `${inject('serverUrl')}examples/browser/`;
     const { elements: el, errors } = await commands.openPage(url, {
