@@ -25,18 +25,31 @@ export interface HalfTensor {
   readonly dtype: 'float16' | 'bfloat16';
 }
 
+/** The runtime's Float16Array where the TypeScript lib in use declares it (lib esnext), else never: the
+ *  types then accept a Float16Array exactly where the program can have one. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Float16Data = typeof globalThis extends { Float16Array: new (...args: any[]) => infer T } ? T : never;
+
+/** Float16 logits as a Float16Array (what onnxruntime returns on Node 24+, Deno, Bun and Chromium), with
+ *  or without `dtype: 'float16'`. */
+export interface Float16Tensor {
+  readonly data: Float16Data;
+  readonly shape: readonly number[];
+  readonly dtype?: 'float16';
+}
+
 /** A tensor as onnxruntime (`Tensor`) and transformers.js return them: `dims` is read as `shape`, and
  *  `type` ('float32', 'float16', 'bfloat16'; 'int64' and 'int32' for ids) as `dtype`. Float16 data may be
  *  the raw bits in a Uint16Array (or a Float16Array where the runtime has one). */
 export interface TensorLike {
-  readonly data: Float32Array | Uint16Array | IntegerArray;
+  readonly data: Float32Array | Uint16Array | Float16Data | IntegerArray;
   readonly dims: readonly number[];
   readonly type?: string;
 }
 
 /** Logits: a tensor of shape [C], [N, C] or [N, C, d1, ..., dK] (float32, or half precision for the
  *  cross-entropy family), or a flat Float32Array with `options.classes`. */
-export type Logits = Tensor | Float32Array | HalfTensor | TensorLike;
+export type Logits = Tensor | Float32Array | HalfTensor | Float16Tensor | TensorLike;
 
 /** Class indices laid out as the input's shape without the class axis, or class probabilities
  *  (a Tensor with the input's own shape). A single number fits an unbatched input. */

@@ -179,6 +179,7 @@ describe('the npm package', () => {
     import {
       crossEntropy, crossEntropyWithGrad, getBackend, getBackendInfo, init, logSoftmax, logSumExp, nllLoss,
       setBackend, setWasmMemoryLimit, softmax, binaryCrossEntropyWithLogits, klDiv, klDivWithGrad,
+      causalLMLoss, causalLMLossWithGrad, continuationLogProb, tokenStats,
       type BackendInfo, type BackendName, type CrossEntropyOptions, type Logits, type Target,
     } from 'xent';
 
@@ -214,11 +215,34 @@ describe('the npm package', () => {
     const wrong: Float32Array = crossEntropy(x, 3, { reduction: 'mean' });
     // @ts-expect-error 'none' gives a Float32Array
     const wrong2: number = binaryCrossEntropyWithLogits(Float32Array.of(1), Float32Array.of(0), { reduction: 'none' });
-    export { loss, withGrad, nll, outs, ready, name, why, mean, sum, each, eachGrad, meanGrad, bce, kl, batch, wrong, wrong2 };
+    // language models: classes last, the causal loss, greedy flags
+    const lm = { data: new Float32Array(2 * 3 * 5), shape: [2, 3, 5] };
+    const ids = BigInt64Array.of(1n, 2n, 3n, 4n, 0n, 1n);
+    const causal: number = causalLMLoss(lm, ids, { numItemsInBatch: 4 });
+    const causalEach: Float32Array = causalLMLoss(lm, ids, { reduction: 'none' });
+    const causalGrad: Float32Array = causalLMLossWithGrad(lm, ids).grad;
+    const greedy: Uint8Array = tokenStats(lm, { data: ids, shape: [2, 3] }).isGreedy;
+    const classesLast: number = crossEntropy(lm, { data: ids, shape: [2, 3] }, { classAxis: -1 });
+    const cont = continuationLogProb(lm, ids, { start: [1, 2] });
+    // @ts-expect-error classAxis is 1, -1 or 'last'
+    crossEntropy(lm, ids, { classAxis: 2 });
+    export { loss, withGrad, nll, outs, ready, name, why, mean, sum, each, eachGrad, meanGrad, bce, kl, batch, wrong, wrong2,
+      causal, causalEach, causalGrad, greedy, classesLast, cont };
+  `;
+  // only where the lib declares Float16Array (esnext); elsewhere the types have no such array to take
+  const float16Ts = `
+    import { crossEntropy, tokenLogProbs } from 'xent';
+    const half: number = crossEntropy({ data: new Float16Array(5), shape: [5] }, 3);
+    const halfTagged: number = crossEntropy({ data: new Float16Array(5), shape: [5], dtype: 'float16' }, 3);
+    const ort: Float32Array = tokenLogProbs({ data: new Float16Array(10), dims: [2, 5], type: 'float16' }, [1, 2]);
+    // @ts-expect-error a Float16Array holds float16 values, not bfloat16 bits
+    crossEntropy({ data: new Float16Array(5), shape: [5], dtype: 'bfloat16' }, 3);
+    export { half, halfTagged, ort };
   `;
 
-  function compile(lib: string[], types: string[]): void {
+  function compile(lib: string[], types: string[], extra = ''): void {
     writeFileSync(join(project, 'consumer.ts'), consumerTs);
+    writeFileSync(join(project, 'float16.ts'), extra || 'export {};');
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
         strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
@@ -227,13 +251,17 @@ describe('the npm package', () => {
         exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, verbatimModuleSyntax: true,
         noImplicitOverride: true, noPropertyAccessFromIndexSignature: true,
       },
-      files: ['consumer.ts'],
+      files: ['consumer.ts', 'float16.ts'],
     }));
     run(TSC, ['-p', 'tsconfig.json'], project);
   }
 
   it('its .d.ts compile in a strict TypeScript project (browser libs)', () => {
     compile(['es2022', 'dom'], []);
+  });
+
+  it('its .d.ts take a Float16Array where the lib has one (lib esnext)', () => {
+    compile(['esnext', 'dom'], [], float16Ts);
   });
 
   // The internal wasm backend class is stripped from the .d.ts (@internal + stripInternal): its constructor
