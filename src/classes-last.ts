@@ -3,7 +3,7 @@
 // where they are (the same row-major order), so everything after sees an ordinary [N, C] problem, and
 // per-position results ('none', log-probabilities) come out in the order of the target's positions.
 import { describe, shapeString } from './args.ts';
-import { positionShape, sameShape } from './shape.ts';
+import { isShape, positionShape, sameShape } from './shape.ts';
 
 /** The crossEntropy family's `classAxis` option: true for classes last (-1 or 'last'), false for axis 1
  *  (1 or not given, PyTorch's layout). */
@@ -14,8 +14,6 @@ export function classesLastOf(v: unknown): boolean {
     `options.classAxis: expected 1 (PyTorch's layout, the default), -1 or 'last' (classes last), got ${describe(v)}`,
   );
 }
-
-const isShape = (s: unknown): s is number[] => Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && d >= 0);
 
 /** A read argument ({ data, shape } copies from readArg) with a well-formed shape, else null. */
 function shaped(v: unknown): { data: unknown; shape: number[] } | null {

@@ -5,7 +5,7 @@ import { runReduced } from './ops/run.ts';
 import { xentCall } from './ops/xent.ts';
 import { checkOptions, describe, readArg } from './args.ts';
 import { asClassesFirst } from './classes-last.ts';
-import { dropLast, NONE, shiftLabels } from './causal-lm.ts';
+import { dropLast, labelValues, NONE, sequencesOf, shiftLabels } from './causal-lm.ts';
 import { greedyOf } from './greedy.ts';
 import { resolveProblem } from './problem.ts';
 import { IGNORED } from './backend/types.ts';
@@ -147,12 +147,8 @@ export function continuationLogProb(
   input: Logits, ids: unknown, options: { start: number | ArrayLike<number>; end?: number | ArrayLike<number>; temperature?: number; softcap?: number },
 ): { logProb: number; isGreedy: boolean } | { logProb: Float64Array; isGreedy: boolean[] } {
   const { start, end, ...rest } = checkOptions(options, ['start', 'end', 'temperature', 'softcap']);
-  const x = readArg('input', input) as { shape?: unknown };
-  const shape = Array.isArray(x?.shape) ? (x.shape as number[]) : null;
-  if (!shape || (shape.length !== 2 && shape.length !== 3)) {
-    throw new TypeError(`input: expected logits of shape [B, T, V] or [T, V], got ${shape ? `shape [${shape.join(', ')}]` : describe(input)}`);
-  }
-  const T = shape[shape.length - 2], B = shape.length === 3 ? shape[0] : 1;
+  const x = readArg('input', input);
+  const { B, T, lead } = sequencesOf(x);
   const bound = (name: string, v: unknown, b: number, fallback: number): number => {
     const one = v === undefined ? fallback : typeof v === 'number' ? v : Array.isArray(v) || ArrayBuffer.isView(v) ? (v as ArrayLike<number>)[b] : NaN;
     if (typeof one !== 'number' || !Number.isInteger(one)) throw new TypeError(`options.${name}${typeof v === 'number' || v === undefined ? '' : `[${b}]`}: expected an integer, got ${describe(one)}`);
@@ -164,11 +160,7 @@ export function continuationLogProb(
     }
   }
   // the labels scored: ids where in [start, end), ignored elsewhere; tokenStats with shift does the rest
-  const labels = readArg('ids', ids);
-  const values = (labels && typeof labels === 'object' && 'data' in labels ? (labels as { data: unknown }).data : labels) as ArrayLike<unknown>;
-  if (!values || typeof values.length !== 'number' || values.length !== B * T) {
-    throw new RangeError(`ids: expected ${B * T} token ids (shape [${shape.slice(0, -1).join(', ')}]), got ${describe(labels)}`);
-  }
+  const values = labelValues('ids', readArg('ids', ids), lead);
   const masked: unknown[] = Array.from(values), spans: Array<[number, number]> = [];
   for (let b = 0; b < B; b++) {
     const s = bound('start', start, b, NaN), e = bound('end', end, b, T);
@@ -176,7 +168,7 @@ export function continuationLogProb(
     for (let t = 0; t < T; t++) if (t < s || t >= e) masked[b * T + t] = -100;
     spans.push([s, e]);
   }
-  const st = tokenStats(x as Logits, { data: masked, shape: shape.slice(0, -1) } as unknown as Target, { ...rest, shift: true });
+  const st = tokenStats(x as Logits, { data: masked, shape: lead } as unknown as Target, { ...rest, shift: true });
   const logProb = new Float64Array(B), greedy: boolean[] = new Array(B).fill(true);
   for (let b = 0; b < B; b++) {
     // token t is scored at shifted position t - 1
@@ -186,5 +178,5 @@ export function continuationLogProb(
       if (!st.isGreedy[i]) greedy[b] = false;
     }
   }
-  return shape.length === 2 ? { logProb: logProb[0], isGreedy: greedy[0] } : { logProb, isGreedy: greedy };
+  return lead.length === 1 ? { logProb: logProb[0], isGreedy: greedy[0] } : { logProb, isGreedy: greedy };
 }

@@ -1,5 +1,10 @@
 // Shapes of the cross-entropy family: the class axis is 1, or 0 when the input is 1-D (unbatched).
 
+/** A well-formed shape: an array of non-negative safe integers. */
+export function isShape(s: unknown): s is number[] {
+  return Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -60,6 +60,11 @@ describe.each(BACKENDS)('causalLMLoss on %s', (backend) => {
     expect(() => causalLMLoss({ data: new Float32Array(24), shape: [24] }, [0])).toThrow(RangeError);
     expect(() => causalLMLoss(x, new Int32Array(6), { numItemsInBatch: 4, reduction: 'sum' })).toThrow(TypeError);
     expect(() => causalLMLoss(x, new Int32Array(6), { numItemsInBatch: -1 })).toThrow(RangeError);
+    // sequences of no positions: nothing predicted, empty per-position results (a mean over nothing is NaN)
+    const empty = { data: new Float32Array(0), shape: [2, 0, 5] };
+    expect(causalLMLoss(empty, [], { reduction: 'none' })).toEqual(new Float32Array(0));
+    expect(causalLMLossWithGrad(empty, [], { reduction: 'none', gradOutput: new Float32Array(0) }).loss).toEqual(new Float32Array(0));
+    expect(causalLMLoss(empty, [])).toBeNaN();
     // a sequence's first label is predicted by nothing, as in transformers: it is not checked
     expect(causalLMLoss(x, [9, 1, 2, 9, 0, 0])).toBeCloseTo(Math.log(4), 6);
   });

@@ -28,6 +28,7 @@ describe.each(BACKENDS)('LM scoring on %s', (backend) => {
     expectClose(perplexity(x, labels, { shift: true }), Math.exp(-kept.reduce((a, b) => a + b, 0) / kept.length), TOL.loss, 'perplexity');
     expectClose(perplexity(x, labels, { shift: true }), Math.exp(causalLMLoss(x, labels)), TOL.loss, 'perplexity = exp(causal loss)');
     expect(() => tokenLogProbs(x, labels, { shift: 1 as never })).toThrow(TypeError);
+    expect(tokenLogProbs({ data: new Float32Array(0), shape: [2, 0, V] }, { data: new Int32Array(0), shape: [2, 0] }, { shift: true })).toEqual(new Float32Array(0));
   });
 
   it('isGreedy and rank: the first maximum is the argmax, ties rank by strict excess', () => {
@@ -70,5 +71,7 @@ describe.each(BACKENDS)('LM scoring on %s', (backend) => {
     expect(() => continuationLogProb(x, labels, { start: [1, 2] })).toThrow(RangeError);
     expect(() => continuationLogProb(x, labels, { start: 0 })).toThrow(RangeError);
     expect(() => continuationLogProb(x, labels, { start: 1.5 })).toThrow(TypeError);
+    expect(() => continuationLogProb(x, 'ids' as never, { start: 1 })).toThrow('ids: expected token ids (an integer typed array, an array or a tensor), got string "ids"');
+    expect(() => continuationLogProb(x, { data: labels, shape: [T, B] }, { start: 1 })).toThrow('ids: expected shape [3, 6]');
   });
 });
