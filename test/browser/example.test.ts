@@ -5,12 +5,17 @@
 import { describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 
+/** The example page, opened and left to finish its benchmark. */
+function openExample(options: { initScript?: string; screenshot?: string } = {}) {
+  return commands.openPage(`${inject('serverUrl')}examples/browser/`, {
+    ...options, waitFor: '#bench-status[data-state="done"], #bench-status[data-state="error"]',
+  });
+}
+
 describe('the example page', () => {
   it('times finite, non-zero medians with a coarse clock (performance.now in 50 ms steps)', async () => {
-    const url = `${inject('serverUrl')}examples/browser/`;
-    const { elements: el, errors } = await commands.openPage(url, {
+    const { elements: el, errors } = await openExample({
       initScript: 'const now = performance.now.bind(performance); performance.now = () => Math.floor(now() / 50) * 50;',
-      waitFor: '#bench-status[data-state="done"], #bench-status[data-state="error"]',
     });
     expect(errors).toEqual([]);
     for (const b of ['wasm', 'js']) {
@@ -24,11 +29,7 @@ describe('the example page', () => {
   });
 
   it('shows wasm, 142 vs Infinity, and a finished wasm-vs-js benchmark on 512 x 32000', async () => {
-    const url = `${inject('serverUrl')}examples/browser/`;
-    const { elements: el, errors } = await commands.openPage(url, {
-      waitFor: '#bench-status[data-state="done"], #bench-status[data-state="error"]',
-      screenshot: 'build/browser-example.png',
-    });
+    const { elements: el, errors } = await openExample({ screenshot: 'build/browser-example.png' });
     expect(errors).toEqual([]);
     expect(el['bench-status'].data.state).toBe('done');
     expect(el['bench-status'].text).toBe('done: medians of 5 runs');
