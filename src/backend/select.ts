@@ -3,9 +3,9 @@
 // the same sources: 'relaxed-simd' (fused multiply-adds), used where the engine has relaxed SIMD (an
 // 82-byte probe module validates) unless it is JavaScriptCore (where it is slower), and 'simd', the
 // baseline, used elsewhere or when setBackend is given `{ relaxed: false }` (the same bits on every
-// machine); `{ relaxed: true }` uses relaxed SIMD wherever the engine has it. Only the build used is decoded and compiled:
-// lazily and synchronously on first use, or ahead of time with `await init()` (preferable on a browser
-// main thread).
+// machine); `{ relaxed: true }` uses relaxed SIMD wherever the engine has it. Only the build used is
+// decoded and compiled: lazily and synchronously on first use, or ahead of time with `await init()`
+// (preferable on a browser main thread).
 import type { BackendName, WasmBuild } from '../types.ts';
 import { describe } from '../args.ts';
 import { jsKernels } from './js.ts';
