@@ -16,10 +16,12 @@ const executablePath = process.env.XENT_CHROMIUM ?? '/usr/bin/chromium';
  *  a fresh module graph, which it does not in a browser (test/browser/fallback.test.ts covers them there,
  *  with workers), and test/tfjs.test.ts (xent/tfjs on tfjs's cpu and wasm backends: tfjs's wasm backend
  *  loads its .wasm files from node_modules under Node, which a browser page would need served and
- *  located with setWasmPaths). Everything else runs in Chromium too. */
+ *  located with setWasmPaths), and test/bundle.test.ts (it runs a bundler). Everything else runs in
+ *  Chromium too. */
 const NODE_ONLY = [
   'test/api.test.ts',
   'test/tfjs.test.ts',
+  'test/bundle.test.ts',
   ...readdirSync('test', { recursive: true, encoding: 'utf8' })
     .map((f) => join('test', f).replaceAll('\\', '/'))
     .filter((f) => f.endsWith('.test.ts') && !f.startsWith('test/browser/'))
