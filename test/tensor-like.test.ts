@@ -6,6 +6,7 @@ import * as xent from '../src/index.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectSameBits } from './helpers/close.ts';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
+import { toHalfBits } from './reference/xent64.ts';
 
 /** An onnxruntime-like Tensor: `data` a getter on the prototype (it is in onnxruntime-web), counted. */
 class OrtLikeTensor {
@@ -18,20 +19,6 @@ class OrtLikeTensor {
 }
 
 const f32 = (v: number | Float32Array) => (typeof v === 'number' ? Float32Array.of(v) : v);
-
-/** float32 -> float16 bits, round to nearest even (normal range: the test's logits are small). */
-function toHalfBits(x: Float32Array): Uint16Array {
-  const out = new Uint16Array(x.length), f = new Float32Array(1), u = new Uint32Array(f.buffer);
-  for (let i = 0; i < x.length; i++) {
-    f[0] = x[i];
-    const b = u[0], sign = (b >>> 16) & 0x8000, e = ((b >>> 23) & 0xff) - 127 + 15, m = b & 0x7fffff;
-    let h = sign | (e << 10) | (m >>> 13);
-    const rest = m & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-    out[i] = h;
-  }
-  return out;
-}
 
 describe.each(BACKENDS)('tensor-likes on %s', (backend) => {
   useBackend(backend);

@@ -23,6 +23,20 @@ export function half64(bits: ArrayLike<number>, dtype: 'float16' | 'bfloat16'): 
   return out;
 }
 
+/** float32 -> float16 bits, round to nearest even (normal range only: for small logits). */
+export function toHalfBits(x: Float32Array): Uint16Array {
+  const out = new Uint16Array(x.length), f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  for (let i = 0; i < x.length; i++) {
+    f[0] = x[i];
+    const b = u[0], sign = (b >>> 16) & 0x8000, e = ((b >>> 23) & 0xff) - 127 + 15, m = b & 0x7fffff;
+    let h = sign | (e << 10) | (m >>> 13);
+    const rest = m & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+    out[i] = h;
+  }
+  return out;
+}
+
 export interface XentRefOptions extends RefOptions {
   temperature?: number;
   zLoss?: number;
