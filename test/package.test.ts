@@ -118,6 +118,26 @@ describe('the npm package', () => {
     expect(got.resolved).toMatch(/\/consumer\/node_modules\/xent\/dist\/index\.js$/);
   });
 
+  it('xent/diagnose is diagnose on its own: the same functions as xent\'s, the same check state', () => {
+    writeFileSync(join(project, 'diagnose.mjs'), `
+      import * as xent from 'xent';
+      import * as d from 'xent/diagnose';
+      const seen = [];
+      d.setDiagnosticsHandler((f) => seen.push(f.code));
+      const probs = { data: Float32Array.of(0.2, 0.3, 0.5, 0.1, 0.1, 0.8), shape: [2, 3] };
+      xent.crossEntropy(probs, [2, 0], { check: 'warn' });
+      console.log(JSON.stringify({
+        exports: Object.keys(d).sort(), same: d.diagnose === xent.diagnose && d.XentCheckError === xent.XentCheckError,
+        findings: d.diagnose(probs, [2, 0]).map((f) => f.code), seen,
+      }));
+    `);
+    const got = JSON.parse(run(process.execPath, ['diagnose.mjs'], project));
+    expect(got.exports).toEqual(['XentCheckError', 'diagnose', 'setDiagnosticsHandler']);
+    expect(got.same).toBe(true);
+    expect(got.findings).toEqual(['probabilities-as-logits']);
+    expect(got.seen).toEqual(['probabilities-as-logits']);
+  });
+
   it('xent imports without tfjs; xent/tfjs then fails to load, naming @tensorflow/tfjs-core', () => {
     writeFileSync(join(project, 'no-tfjs.mjs'), `
       const xent = await import('xent');
@@ -182,8 +202,11 @@ describe('the npm package', () => {
       causalLMLoss, causalLMLossWithGrad, continuationLogProb, tokenStats,
       type BackendInfo, type BackendName, type CrossEntropyOptions, type Logits, type Target,
     } from 'xent';
+    import { diagnose, XentCheckError, type Finding } from 'xent/diagnose';
 
     const x: Logits = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };
+    const findings: Finding[] = diagnose(x, 3);
+    const checkError: RangeError = new XentCheckError(findings);
     const target: Target = 3;
     const options: CrossEntropyOptions = { reduction: 'mean', labelSmoothing: 0.1, ignoreIndex: -100 };
     const loss: number | Float32Array = crossEntropy(x, target, options);
@@ -227,7 +250,7 @@ describe('the npm package', () => {
     // @ts-expect-error classAxis is 1, -1 or 'last'
     crossEntropy(lm, ids, { classAxis: 2 });
     export { loss, withGrad, nll, outs, ready, name, why, mean, sum, each, eachGrad, meanGrad, bce, kl, batch, wrong, wrong2,
-      causal, causalEach, causalGrad, greedy, classesLast, cont };
+      causal, causalEach, causalGrad, greedy, classesLast, cont, checkError };
   `;
   // only where the lib declares Float16Array (esnext); elsewhere the types have no such array to take
   const float16Ts = `
