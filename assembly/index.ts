@@ -4,7 +4,7 @@
 
 /** Bumped whenever an export's signature or meaning changes; checked by the loader, which reads the value
  *  expected from this line (assembly/embed.mjs): keep it `export const ABI_VERSION: i32 = <integer>;`. */
-export const ABI_VERSION: i32 = 11;
+export const ABI_VERSION: i32 = 12;
 
 /** First free byte after the module's static data: the caller's arena starts here. */
 export function heap_base(): usize {
@@ -15,3 +15,4 @@ export { logsumexp_f32, log_softmax_f32, softmax_f32 } from "./softmax";
 export { xent_index_f32, xent_prob_f32 } from "./xent";
 export { bce_logits_f32, BCE_BLOCK } from "./bce";
 export { kl_div_f32 } from "./kl";
+export { log_softmax_backward_f32, softmax_backward_f32, logsumexp_backward_f32, softmin_f32 } from "./backward";

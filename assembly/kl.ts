@@ -5,7 +5,7 @@
 //   dl/dx = -y, or -exp(y)
 // Summed like BCE: f32 lanes within blocks of KL_BLOCK elements counted from the first, the blocks in f64,
 // so the total depends neither on the shape nor on the chunking.
-import { expneg_k, exp_k, log_f32x4, hsum_f32x4 } from "./vmath";
+import { exp_any, log_f32x4, hsum_f32x4 } from "./vmath";
 import { first_lanes, store_part } from "./blocks";
 import { BCE_BLOCK } from "./bce";
 
@@ -20,15 +20,6 @@ const SUBK: usize = memory.data<f32>([1.17549435e-38, 16777216, 16.6355323334386
   const sub = f32x4.lt(y, v128.load32_splat(SUBK));
   const l = log_f32x4(v128.bitselect(f32x4.mul(y, v128.load32_splat(SUBK, 4)), y, sub));
   return f32x4.sub(l, v128.and(v128.load32_splat(SUBK, 8), sub));
-}
-
-/** e^y for any y: expneg for y <= 0, its reciprocal above. */
-// @ts-ignore: decorator
-@inline function exp_any(y: v128, zero: v128): v128 {
-  const pos = f32x4.gt(y, zero);
-  const one = exp_k(8);
-  const e = expneg_k(v128.bitselect(f32x4.neg(y), y, pos), exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), one);
-  return v128.bitselect(f32x4.div(one, e), e, pos);
 }
 
 /**

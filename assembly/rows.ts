@@ -1,6 +1,6 @@
 // Simple passes over one contiguous row of C floats, for the paths that need no exponentials: the
-// NaN-propagating max, nllLoss's weighted sums and gradient, fills. Each walks the row with f32x4 and
-// finishes the C % 4 tail in scalar code.
+// NaN-propagating max, nllLoss's weighted sums and gradient, the softmax family's backward sums, fills.
+// Each walks the row with f32x4 and finishes the C % 4 tail in scalar code.
 //
 // Sums run in blocks of BLOCK floats: f32x4 lanes within a block, then the block's total is added in f64.
 // Rounding error then grows with the block length, not with C (at C = 32000 this cuts the worst relative
@@ -48,6 +48,26 @@ const BLOCK = 256;
     s += (t ? wv * (a * load<f32>(t + o) + b) : wv) * (load<f32>(p + o) - shift);
   }
   return <f32>s;
+}
+
+/** sum of p[c] * q[c] (q == 0: of p[c]), blocked as row_wdot: the softmax family's backward sums. */
+// @ts-ignore: decorator
+@inline export function row_dot(p: usize, q: usize, C: i32): f64 {
+  let s: f64 = 0;
+  let i = 0;
+  while (i + 4 <= C) {
+    let acc = f32x4.splat(0);
+    for (const end = block_end(i, C); i < end; i += 4) {
+      const o = <usize>i << 2, v = v128.load(p + o);
+      acc = q ? madd(v, v128.load(q + o), acc) : f32x4.add(acc, v);
+    }
+    s += hsum_f32x4(acc);
+  }
+  for (; i < C; i++) {
+    const o = <usize>i << 2, v = load<f32>(p + o);
+    s += q ? v * load<f32>(q + o) : v;
+  }
+  return s;
 }
 
 /** out[c] = -w[c] * (a * t[c] + b) (or -w[c] * b when t == 0, and 0 when b is 0 too: an unused class's

@@ -5,6 +5,7 @@
 import { gather_rows, scatter_rows, slab_offset, pos_offset } from "./layout";
 import { lse_rows, log_softmax_rows, softmax_rows } from "./softmax";
 import { xent_index_rows, xent_prob_rows, XentArgs } from "./xent";
+import { log_softmax_backward_rows, softmax_backward_rows, logsumexp_backward_rows } from "./backward";
 
 /** The row kernels strided() runs on a gathered block. */
 export const enum Row {
@@ -13,16 +14,20 @@ export const enum Row {
   SOFTMAX,
   XENT_INDEX,
   XENT_PROB,
+  LOG_SOFTMAX_BACKWARD,
+  SOFTMAX_BACKWARD,
+  LOGSUMEXP_BACKWARD,
 }
 
 /**
  * Runs `row` over an (N, C, S) tensor x, S > 1, one block of b <= B positions at a time:
- * - x, and t when not 0 (probability targets, laid out like x), are gathered into scratch (B*C floats
- *   each, t's after x's);
+ * - x, and t when not 0 (probability targets, or the second input of a backward op, laid out like x),
+ *   are gathered into scratch (B*C floats each, t's after x's);
  * - the kernel runs on the b gathered rows, in place: its per-position arrays (pos, and a's) are offset
  *   to the block's first position;
  * - when out is not 0, the rows it left in scratch (log_softmax, softmax, the gradient) are scattered to
- *   out, laid out like x.
+ *   out, laid out like x; logsumexp's backward, which reads x again for a row whose max is infinite,
+ *   leaves them in t's place instead.
  * `row` is a constant at every call site, so each inlined copy keeps only its own kernel.
  */
 // @ts-ignore: decorator
@@ -42,8 +47,11 @@ export const enum Row {
         case Row.SOFTMAX: softmax_rows(scratch, scratch, b, C); break;
         case Row.XENT_INDEX: xent_index_rows(a, scratch, g, q, b, C); break;
         case Row.XENT_PROB: xent_prob_rows(a, scratch, ts, g, q, b, C); break;
+        case Row.LOG_SOFTMAX_BACKWARD: log_softmax_backward_rows(scratch, ts, scratch, b, C); break;
+        case Row.SOFTMAX_BACKWARD: softmax_backward_rows(scratch, ts, scratch, b, C); break;
+        case Row.LOGSUMEXP_BACKWARD: logsumexp_backward_rows(pos + q, scratch, ts, b, C); break;
       }
-      if (out) scatter_rows(scratch, out + o, C, S, b);
+      if (out) scatter_rows(row == Row.LOGSUMEXP_BACKWARD ? ts : scratch, out + o, C, S, b);
     }
   }
 }

@@ -76,6 +76,15 @@ const EXPK: usize = memory.data<f32>([EXP_LOW, LOG2E, ROUND, C5, C4, C3, C2, C1,
   return expneg_k(x, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
 }
 
+/** e^y for any y: expneg for y <= 0, its reciprocal above (overflowing to +inf past 88.7). `zero`: a zero vector. */
+// @ts-ignore: decorator
+@inline export function exp_any(y: v128, zero: v128): v128 {
+  const pos = f32x4.gt(y, zero);
+  const one = exp_k(8);
+  const e = expneg_k(v128.bitselect(f32x4.neg(y), y, pos), exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), one);
+  return v128.bitselect(f32x4.div(one, e), e, pos);
+}
+
 const SQRT_HALF: f32 = 0.707106781186547524;
 // ln 2 split in two so that e * LN2_HI is exact for the exponents of f32
 const LN2_HI: f32 = 0.693359375;

@@ -1,6 +1,6 @@
 // xent: cross-entropy, its gradient, logsumexp, softmax and log-softmax on WebAssembly SIMD.
-export { crossEntropy, crossEntropyWithGrad, nllLoss } from './loss.ts';
-export { logSoftmax, softmax, logSumExp } from './softmax.ts';
+export { crossEntropy, crossEntropyWithGrad, nllLoss, nllLossWithGrad } from './loss.ts';
+export { logSoftmax, softmax, softmin, logSumExp, logSoftmaxBackward, softmaxBackward, logSumExpBackward } from './softmax.ts';
 export { tokenLogProbs, tokenStats, perplexity, continuationLogProb } from './llm.ts';
 export { causalLMLoss, causalLMLossWithGrad } from './causal-lm.ts';
 export type { CausalLMLossOptions, CausalLMLossGradOptions } from './causal-lm.ts';

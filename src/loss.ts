@@ -1,8 +1,8 @@
-// The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss (the ops: ops/xent.ts).
+// The cross-entropy family: crossEntropy, crossEntropyWithGrad, nllLoss, nllLossWithGrad (the ops: ops/xent.ts).
 import { runLoss, runLossWithGrad } from './ops/spec.ts';
 import { CROSS_ENTROPY, NLL_LOSS } from './ops/xent.ts';
 import type {
-  CrossEntropyGradOptions, CrossEntropyOptions, Logits, LossWithGrad, NllLossOptions, PerElement, Reduced, Target,
+  CrossEntropyGradOptions, CrossEntropyOptions, Logits, LossWithGrad, NllLossGradOptions, NllLossOptions, PerElement, Reduced, Target,
 } from './types.ts';
 
 /**
@@ -54,4 +54,17 @@ export function nllLoss(logProbs: Logits, target: Target, options?: Reduced<NllL
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array;
 export function nllLoss(logProbs: Logits, target: Target, options?: NllLossOptions): number | Float32Array {
   return runLoss(NLL_LOSS, logProbs, target, options);
+}
+
+/**
+ * nllLoss and its gradient d(loss)/d(logProbs) (scaled by options.gradOutput), as autograd gives for
+ * F.nll_loss: minus the target's weight (over the mean's divisor) at each position's target class, 0
+ * elsewhere and at ignored positions; with class probabilities or labelSmoothing, minus each class's
+ * coefficient. `grad` is laid out like the input (options.out, which may be the input's data).
+ */
+export function nllLossWithGrad(logProbs: Logits, target: Target, options: PerElement<NllLossGradOptions>): LossWithGrad<Float32Array>;
+export function nllLossWithGrad(logProbs: Logits, target: Target, options?: Reduced<NllLossGradOptions>): LossWithGrad<number>;
+export function nllLossWithGrad(logProbs: Logits, target: Target, options?: NllLossGradOptions): LossWithGrad;
+export function nllLossWithGrad(logProbs: Logits, target: Target, options?: NllLossGradOptions): LossWithGrad {
+  return runLossWithGrad(NLL_LOSS, logProbs, target, options);
 }

@@ -43,6 +43,7 @@ export const LOSS_KEYS = ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing'
 /** crossEntropy's: nllLoss's plus those that act on logits. */
 export const CE_KEYS = [...LOSS_KEYS, 'temperature', 'zLoss', 'softcap'] as const;
 export const GRAD_KEYS = [...CE_KEYS, 'gradOutput', 'out'] as const;
+export const NLL_GRAD_KEYS = [...LOSS_KEYS, 'gradOutput', 'out'] as const;
 
 /** Checks a { data: Float32Array, shape } argument (a bare Float32Array reads as 1-D). */
 export function resolveTensor(input: unknown, name: string): { data: Float32Array; shape: readonly number[] } {

@@ -155,6 +155,9 @@ export type DiagnosticsHandler = (finding: Finding) => void;
 /** nllLoss's options: crossEntropy's but those that act on logits. */
 export type NllLossOptions = Omit<CrossEntropyOptions, 'temperature' | 'zLoss' | 'softcap'>;
 
+/** nllLossWithGrad's options: nllLoss's, and the upstream gradient and output buffer of crossEntropyWithGrad. */
+export type NllLossGradOptions = NllLossOptions & Pick<CrossEntropyGradOptions, 'gradOutput' | 'out'>;
+
 /** The gradient options of an elementwise loss (binaryCrossEntropyWithLogitsWithGrad, klDivWithGrad). */
 export interface ElementwiseGradOptions {
   /** The upstream gradient: a number for a reduced loss (default 1); for 'none' a Float32Array with one

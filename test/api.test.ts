@@ -8,6 +8,7 @@ const PUBLIC = [
   'init', 'getBackend', 'setBackend', 'getBackendInfo', 'setWasmMemoryLimit', 'allocFloat32',
   'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity', 'continuationLogProb', 'causalLMLoss', 'causalLMLossWithGrad',
   'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad',
+  'nllLossWithGrad', 'softmin', 'logSoftmaxBackward', 'softmaxBackward', 'logSumExpBackward',
 ].sort();
 
 const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };

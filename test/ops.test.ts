@@ -9,7 +9,7 @@ import { allocatedFloat32Bytes } from '../src/memory.ts';
 import { BACKENDS, useBackend } from './helpers/backends.ts';
 import { expectClose, expectSameBits, TOL, type Tolerance } from './helpers/close.ts';
 import { randn, randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
-import { classOp64, layoutOf } from './reference/ce64.ts';
+import { classOp64, classOpBackward64, layoutOf } from './reference/ce64.ts';
 import { bce64, crossEntropyRef64, kl64, tokenStats64 } from './reference/xent64.ts';
 
 type Rand = () => number;
@@ -30,6 +30,8 @@ interface OpRow {
   /** A random case; `big` asks for one of several chunks' size (at a 64 KiB memory limit). */
   gen(rand: Rand, big: boolean): Case;
   run(args: unknown[]): Record<string, Out>;
+  /** The name of the first argument, which errors give (default 'input'). */
+  first?: string;
   /** A call that must be refused, the error and the message. */
   bad: { args: unknown[]; error: typeof TypeError | typeof RangeError; message: RegExp };
 }
@@ -118,12 +120,25 @@ function klCase(rand: Rand, big: boolean, grad: boolean): Case {
   };
 }
 
-function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp', rand: Rand, big: boolean): Case {
+function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp' | 'softmin', rand: Rand, big: boolean): Case {
   const { shape, x } = logitsCase(rand, big);
   // along a random axis
   const dim = pick(rand, [...shape.keys()]);
   const N = shape.slice(0, dim).reduce((a, b) => a * b, 1), S = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-  return { args: [{ data: x, shape }, { dim }], want: { out: classOp64(op, x, N, shape[dim], S) } };
+  const out = op === 'softmin' ? classOp64('softmax', x.map((v) => -v), N, shape[dim], S) : classOp64(op, x, N, shape[dim], S);
+  return { args: [{ data: x, shape }, { dim }], want: { out } };
+}
+
+/** A backward op's case: the upstream gradient first, then the forward's output (its input for
+ *  logsumexp), rounded to float32 as the caller would hold it. */
+function backwardCase(op: 'log_softmax' | 'softmax' | 'logsumexp', rand: Rand, big: boolean): Case {
+  const { shape, x } = logitsCase(rand, big);
+  const dim = pick(rand, [...shape.keys()]);
+  const N = shape.slice(0, dim).reduce((a, b) => a * b, 1), C = shape[dim], S = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const y = op === 'logsumexp' ? x : Float32Array.from(classOp64(op, x, N, C, S));
+  const gShape = op === 'logsumexp' ? shape.filter((_, i) => i !== dim) : shape;
+  const g = Float32Array.from({ length: op === 'logsumexp' ? N * S : N * C * S }, () => randn(rand));
+  return { args: [{ data: g, shape: gShape }, { data: y, shape }, { dim }], want: { out: classOpBackward64(op, g, y, N, C, S) } };
 }
 
 /** The LM functions read classes last: [N, C] or [N, S, C], targets [N * S]; the reference reads [N * S, C]. */
@@ -232,6 +247,11 @@ export const OPS: OpRow[] = [
     bad: { args: [x6, [0, 1, 2, 0], { temperature: 2 }], error: TypeError, message: /options.temperature: unknown option; expected one of weight, ignoreIndex/ },
   },
   {
+    name: 'nllLossWithGrad', gen: (r, big) => xentCase(r, big, true, true),
+    run: (a) => xent.nllLossWithGrad(...(a as Parameters<typeof xent.nllLossWithGrad>)) as Record<string, Out>,
+    bad: { args: [x6, [0, 1, 2, 0], { zLoss: 1e-4 }], error: TypeError, message: /options.zLoss: unknown option; expected one of weight, ignoreIndex/ },
+  },
+  {
     name: 'binaryCrossEntropyWithLogits', gen: (r, big) => bceCase(r, big, false),
     run: (a) => asLoss(xent.binaryCrossEntropyWithLogits(...(a as Parameters<typeof xent.binaryCrossEntropyWithLogits>))),
     bad: { args: [x6, { data: new Float32Array(6), shape: [2, 3] }], error: RangeError, message: /target: expected the input's shape \[4, 3\]/ },
@@ -251,10 +271,18 @@ export const OPS: OpRow[] = [
     run: (a) => xent.klDivWithGrad(...(a as Parameters<typeof xent.klDivWithGrad>)),
     bad: { args: [x6, x6, { logTarget: 1 }], error: TypeError, message: /options.logTarget: expected a boolean, got number 1/ },
   },
-  ...(['logSoftmax', 'softmax', 'logSumExp'] as const).map((name): OpRow => ({
-    name, gen: (r, big) => classOpCase(({ logSoftmax: 'log_softmax', softmax: 'softmax', logSumExp: 'logsumexp' } as const)[name], r, big),
+  ...(['logSoftmax', 'softmax', 'logSumExp', 'softmin'] as const).map((name): OpRow => ({
+    name, gen: (r, big) => classOpCase(({ logSoftmax: 'log_softmax', softmax: 'softmax', logSumExp: 'logsumexp', softmin: 'softmin' } as const)[name], r, big),
     run: (a) => ({ out: xent[name](...(a as [Tensor, { dim: number }])) }),
     bad: { args: [x6, { dim: 2 }], error: RangeError, message: /options.dim: expected an integer in \[-2, 1\] for shape \[4, 3\], got 2/ },
+  })),
+  ...(['logSoftmaxBackward', 'softmaxBackward', 'logSumExpBackward'] as const).map((name): OpRow => ({
+    name, first: 'gradOutput',
+    gen: (r, big) => backwardCase(({ logSoftmaxBackward: 'log_softmax', softmaxBackward: 'softmax', logSumExpBackward: 'logsumexp' } as const)[name], r, big),
+    run: (a) => ({ out: xent[name](...(a as [Tensor, Tensor, { dim: number }])) }),
+    bad: name === 'logSumExpBackward'
+      ? { args: [x6, x6], error: RangeError, message: /gradOutput.shape: expected \[4\] \(input.shape \[4, 3\] without dim\) or \[4, 1\], got \[4, 3\]/ }
+      : { args: [{ data: new Float32Array(4), shape: [4] }, x6], error: RangeError, message: /gradOutput.shape: expected \[4, 3\] \(output.shape\), got \[4\]/ },
   })),
   {
     name: 'tokenLogProbs',
@@ -315,7 +343,7 @@ function snapshot(args: unknown[]): number[][] {
 
 const CASES = 12;
 /** The rows whose outputs include a gradient. */
-const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'causalLMLossWithGrad', 'binaryCrossEntropyWithLogitsWithGrad', 'klDivWithGrad']);
+const OPS_WITH_GRAD = new Set(['crossEntropyWithGrad', 'nllLossWithGrad', 'causalLMLossWithGrad', 'binaryCrossEntropyWithLogitsWithGrad', 'klDivWithGrad']);
 
 describe.each(BACKENDS)('every op on %s', (backend) => {
   useBackend(backend);
@@ -357,7 +385,7 @@ describe.each(BACKENDS)('every op on %s', (backend) => {
       expect(() => op.run(op.bad.args)).toThrow(op.bad.message);
       // a wrong kind of input names the argument
       expect(() => op.run(['logits', ...c.args.slice(1)])).toThrow(TypeError);
-      expect(() => op.run(['logits', ...c.args.slice(1)])).toThrow(/input/);
+      expect(() => op.run(['logits', ...c.args.slice(1)])).toThrow(new RegExp(`^${op.first ?? 'input'}\\b`));
       expect(xent.getBackendInfo().wasmMemoryBytes).toBe(memory);
       expect(bits(op.run(c.args))).toEqual(first);
     });

@@ -1,6 +1,6 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
-import { IGNORED, type Call, type CallResult, type ClassOp, type Floats, type Kernels } from './types.ts';
+import { IGNORED, type BackwardOp, type Call, type CallResult, type ClassOp, type Floats, type Kernels } from './types.ts';
 import { halfToFloat32, type Half } from '../half.ts';
 
 /** The data of a call's array by name, or null when the call has none. */
@@ -131,7 +131,8 @@ function xent(call: Call): CallResult {
 
 function classOp(call: Call): CallResult {
   const op = call.kernel as ClassOp, { C, S } = call.scalars, N = call.rows;
-  const x = dataOf<Float32Array>(call, 'x')!, out = dataOf<Float32Array>(call, 'out')!;
+  const input = dataOf<Float32Array>(call, 'x')!, out = dataOf<Float32Array>(call, 'out')!;
+  const x = op === 'softmin' ? input.map((v) => -v) : input; // softmin(x) = softmax(-x)
   forEachPosition(N, C, S, (pos, base) => {
     let m = maxOf(x, base, C, S);
     if (op === 'logsumexp') {
@@ -145,6 +146,32 @@ function classOp(call: Call): CallResult {
     for (let c = 0; c < C; c++) {
       const i = base + c * S;
       out[i] = op === 'log_softmax' ? x[i] - m - L : Math.exp(x[i] - m) / se;
+    }
+  });
+  return { total: 0, zTotal: 0, outs: outsOf(call) };
+}
+
+/** The softmax family's backward, PyTorch's formulas: g - exp(y) sum(g) (log_softmax, y its output),
+ *  y (g - sum(g y)) (softmax), g exp(y - logsumexp(y)) (logsumexp, y its input, g one per position). */
+function backwardOp(call: Call): CallResult {
+  const op = call.kernel as BackwardOp, { C, S } = call.scalars, N = call.rows;
+  const g = dataOf<Float32Array>(call, 'g')!, y = dataOf<Float32Array>(call, 'y')!, out = dataOf<Float32Array>(call, 'out')!;
+  forEachPosition(N, C, S, (pos, base) => {
+    if (op === 'logsumexp_backward') {
+      let m = maxOf(y, base, C, S);
+      const finite = Number.isFinite(m);
+      if (!finite && !Number.isNaN(m)) m = 0; // logsumexp's own rule: +-inf, and x - lse as it comes
+      const lse = m + Math.log(sumExp(y, base, C, S, m));
+      // finite: exp(x - m) / se, the accurate form of exp(x - lse)
+      const se = finite ? sumExp(y, base, C, S, m) : 1, shift = finite ? m : lse;
+      for (let c = 0; c < C; c++) out[base + c * S] = (g[pos] * Math.exp(y[base + c * S] - shift)) / se;
+      return;
+    }
+    let s = 0;
+    for (let c = 0; c < C; c++) s += op === 'softmax_backward' ? g[base + c * S] * y[base + c * S] : g[base + c * S];
+    for (let c = 0; c < C; c++) {
+      const i = base + c * S; // g[i] and y[i] are read before out[i] (which may be either) is written
+      out[i] = op === 'softmax_backward' ? y[i] * (g[i] - s) : g[i] - Math.exp(y[i]) * s;
     }
   });
   return { total: 0, zTotal: 0, outs: outsOf(call) };
@@ -198,6 +225,9 @@ function outsOf(call: Call): Record<string, Float32Array> {
   return outs;
 }
 
-const RUN = { xent_index: xent, xent_prob: xent, bce, kl_div: klDiv, logsumexp: classOp, log_softmax: classOp, softmax: classOp };
+const RUN = {
+  xent_index: xent, xent_prob: xent, bce, kl_div: klDiv, logsumexp: classOp, log_softmax: classOp, softmax: classOp, softmin: classOp,
+  log_softmax_backward: backwardOp, softmax_backward: backwardOp, logsumexp_backward: backwardOp,
+};
 
 export const jsKernels: Kernels = { name: 'js', run: (call) => (call.rows === 0 ? { total: 0, zTotal: 0, outs: outsOf(call) } : RUN[call.kernel](call)) };

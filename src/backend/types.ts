@@ -13,7 +13,8 @@ export const IGNORED = -1;
 export const WeightMode = { none: 0, lastAxis: 1, perElement: 2 } as const;
 export type WeightMode = (typeof WeightMode)[keyof typeof WeightMode];
 
-export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
+export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax' | 'softmin';
+export type BackwardOp = 'log_softmax_backward' | 'softmax_backward' | 'logsumexp_backward';
 
 /**
  * The kernels, with the arrays and scalars each reads (names as in the call):
@@ -27,9 +28,13 @@ export type ClassOp = 'logsumexp' | 'log_softmax' | 'softmax';
  *   Totals: the loss.
  * - kl_div: KL divergence, rows = elements. Arrays: x (log-probabilities), y (the target), loss, scales,
  *   grad. Scalars: logTarget, gscale. Totals: the loss.
- * - logsumexp / log_softmax / softmax: over the class axis of (N, C, S) (rows = N); arrays x and out.
+ * - logsumexp / log_softmax / softmax / softmin: over the class axis of (N, C, S) (rows = N); arrays x
+ *   and out.
+ * - log_softmax_backward / softmax_backward / logsumexp_backward: the same layout; arrays g (the upstream
+ *   gradient: like out, or one per position for logsumexp), y (the forward's output; its input for
+ *   logsumexp, which out may not overwrite) and out.
  */
-export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | ClassOp;
+export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | ClassOp | BackwardOp;
 
 export type Floats = Float32Array | Int32Array | Uint16Array;
 

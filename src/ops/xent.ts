@@ -4,7 +4,7 @@ import { IGNORED, type Call } from '../backend/types.ts';
 import { asClassesFirst, classesLastOf } from '../classes-last.ts';
 import { runCheck } from '../diagnose/check.ts';
 import { reduced } from '../outputs.ts';
-import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, resolveGradOptions, resolveProblem, type Problem } from '../problem.ts';
+import { CE_KEYS, GRAD_KEYS, LOSS_KEYS, NLL_GRAD_KEYS, resolveGradOptions, resolveProblem, type Problem } from '../problem.ts';
 import type { Logits, Target } from '../types.ts';
 import type { LossOp } from './spec.ts';
 
@@ -71,4 +71,4 @@ function xentOp(keys: readonly string[], gradKeys: readonly string[] | null, log
 }
 
 export const CROSS_ENTROPY = xentOp(CE_KEYS, GRAD_KEYS, false);
-export const NLL_LOSS = xentOp(LOSS_KEYS, null, true);
+export const NLL_LOSS = xentOp(LOSS_KEYS, NLL_GRAD_KEYS, true);

@@ -97,3 +97,25 @@ export function classOp64(op: 'logsumexp' | 'log_softmax' | 'softmax', x: ArrayL
   }
   return out;
 }
+
+/** The softmax family's backward in float64, PyTorch's formulas along the class axis of (N, C, S):
+ *  log_softmax g - exp(y) sum(g) and softmax y (g - sum(g y)) (y the forward's output, g like it), and
+ *  logsumexp g exp(y - logsumexp(y)) (y its input, g one per position). */
+export function classOpBackward64(
+  op: 'log_softmax' | 'softmax' | 'logsumexp', g: ArrayLike<number>, y: ArrayLike<number>, N: number, C: number, S: number,
+): number[] {
+  const out: number[] = new Array(N * C * S);
+  const lse = op === 'logsumexp' ? classOp64('logsumexp', y, N, C, S) : null;
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) {
+      const at = (c: number) => (n * C + c) * S + s;
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += op === 'softmax' ? g[at(c)] * y[at(c)] : g[at(c)];
+      for (let c = 0; c < C; c++) {
+        const i = at(c);
+        out[i] = op === 'logsumexp' ? g[n * S + s] * Math.exp(y[i] - lse![n * S + s]) : op === 'softmax' ? y[i] * (g[i] - sum) : g[i] - Math.exp(y[i]) * sum;
+      }
+    }
+  }
+  return out;
+}

@@ -47,6 +47,10 @@ const XENT_HEAD = ['x', 'target', 'weight', 'loss', 'grad', 'scales', 'rows', 'C
 const classOp = (name: string): Binding => ({
   export: name, params: ['x', 'out', 'rows', 'C', 'S', 'scratch', 'B'], scratch: (c) => ({ fixed: stridedScratch(c, 1) }), derived: B,
 });
+/** A backward op of the softmax family: the upstream gradient g, the forward's output or input y. */
+const backwardOp = (name: string): Binding => ({
+  export: name, params: ['g', 'y', 'out', 'rows', 'C', 'S', 'scratch', 'B'], scratch: (c) => ({ fixed: stridedScratch(c, 2) }), derived: B,
+});
 
 export const BINDINGS: Record<KernelName, Binding> = {
   xent_index: {
@@ -73,6 +77,10 @@ export const BINDINGS: Record<KernelName, Binding> = {
   logsumexp: classOp('logsumexp_f32'),
   log_softmax: classOp('log_softmax_f32'),
   softmax: classOp('softmax_f32'),
+  softmin: classOp('softmin_f32'),
+  log_softmax_backward: backwardOp('log_softmax_backward_f32'),
+  softmax_backward: backwardOp('softmax_backward_f32'),
+  logsumexp_backward: backwardOp('logsumexp_backward_f32'),
 };
 
 /** The module's exports: its memory, its globals, and the kernels as BINDINGS calls them. */

@@ -1,0 +1,87 @@
+// The backward of the softmax family over the class axis of an (N, C, S) tensor, as PyTorch's:
+//   log_softmax: dx = g - exp(y) sum(g)       y = log_softmax(x)  (_log_softmax_backward_data)
+//   softmax:     dx = y (g - sum(g y))        y = softmax(x)      (_softmax_backward_data)
+//   logsumexp:   dx = g exp(x - logsumexp(x)) g one value per position
+// and softmin, softmax(-x). Sums are row_dot's (blocked, f64 between blocks); NaN and inf propagate as
+// PyTorch's formulas make them.
+import { row_blocks, combine, row_grad, Sums, store_part } from "./blocks";
+import { row_dot, row_max } from "./rows";
+import { strided, Row } from "./strided";
+import { softmax_f32 } from "./softmax";
+import { XentArgs } from "./xent";
+import { exp_any } from "./vmath";
+
+/** dx = g - exp(y) sum(g) over R contiguous rows of C (out may be g or y). */
+export function log_softmax_backward_rows(g: usize, y: usize, out: usize, R: i32, C: i32): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * C << 2;
+    const sv = f32x4.splat(<f32>row_dot(g + o, 0, C));
+    for (let i = 0; i < C; i += 4) {
+      const e = o + (<usize>i << 2);
+      store_part(out + e, f32x4.sub(v128.load(g + e), f32x4.mul(exp_any(v128.load(y + e), zero), sv)), min(4, C - i));
+    }
+  }
+}
+
+/** dx = y (g - sum(g y)) over R contiguous rows of C (out may be g or y). */
+export function softmax_backward_rows(g: usize, y: usize, out: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * C << 2;
+    const sv = f32x4.splat(<f32>row_dot(g + o, y + o, C));
+    for (let i = 0; i < C; i += 4) {
+      const e = o + (<usize>i << 2);
+      store_part(out + e, f32x4.mul(v128.load(y + e), f32x4.sub(v128.load(g + e), sv)), min(4, C - i));
+    }
+  }
+}
+
+/** dx = g[r] softmax(x) over R contiguous rows of C; out must not be x. A row whose max is not finite takes
+ *  PyTorch's g exp(x - lse) as it is: with lse = +inf, NaN at the +inf entries and 0 elsewhere; with
+ *  lse = -inf (all -inf) or NaN, NaN throughout. */
+export function logsumexp_backward_rows(g: usize, x: usize, out: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * C << 2, gr = load<f32>(g + (<usize>r << 2));
+    const row = combine(row_blocks(x + o, C, out + o, Sums.NONE, 0, 0, 0, 0, 1, Infinity), Sums.NONE, 1);
+    if (isFinite(row.M)) {
+      row_grad(out + o, out + o, C, gr / row.se, 0, 0, 0, 0); // e f_b g / se
+      continue;
+    }
+    const lse = isNaN(row_max(x + o, C)) ? NaN : row.M;
+    for (let i = 0; i < C; i++) {
+      const e = o + (<usize>i << 2), d = load<f32>(x + e) - lse;
+      store<f32>(out + e, gr * (d == -Infinity ? 0 : NaN)); // d is -inf or NaN here
+    }
+  }
+}
+
+/** Unused by these rows. */
+const NO_ARGS = changetype<XentArgs>(0);
+
+/** The backward of log_softmax along the class axis; out may equal g or y. For S > 1, scratch holds 2*B*C floats. */
+export function log_softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  if (S == 1) log_softmax_backward_rows(g, y, out, N, C);
+  else strided(Row.LOG_SOFTMAX_BACKWARD, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
+}
+
+/** The backward of softmax along the class axis; out may equal g or y. For S > 1, scratch holds 2*B*C floats. */
+export function softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  if (S == 1) softmax_backward_rows(g, y, out, N, C);
+  else strided(Row.SOFTMAX_BACKWARD, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
+}
+
+/** The backward of logsumexp: g has N*S floats, x and out are (N, C, S); out must not be x. For S > 1,
+ *  scratch holds 2*B*C floats. */
+export function logsumexp_backward_f32(g: usize, x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  if (S == 1) logsumexp_backward_rows(g, x, out, N, C);
+  else strided(Row.LOGSUMEXP_BACKWARD, x, 0, out, g, NO_ARGS, N, C, S, scratch, B);
+}
+
+/** softmin(x) = softmax(-x) along the class axis: -x into out, then softmax there (out may equal x). */
+export function softmin_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
+  const n = N * C * S; // the runner's chunk: at most 2^30 floats
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + (<usize>i << 2), f32x4.neg(v128.load(x + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), -load<f32>(x + (<usize>i << 2)));
+  softmax_f32(out, out, N, C, S, scratch, B);
+}
