@@ -15,4 +15,5 @@ export { logsumexp_f32, log_softmax_f32, softmax_f32 } from "./softmax";
 export { xent_index_f32, xent_prob_f32 } from "./xent";
 export { bce_logits_f32, BCE_BLOCK } from "./bce";
 export { kl_div_f32 } from "./kl";
+export { distill_f32 } from "./distill";
 export { log_softmax_backward_f32, softmax_backward_f32, logsumexp_backward_f32, softmin_f32 } from "./backward";

@@ -107,7 +107,9 @@ export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R
         let l = -<f64>hot * wt * xt;
         if (eps > 0) l -= <f64>ec * row_wdot(p, weight, 0, C, 0, 0, 0);
         leave(j, l, 0, 0);
-        if (g) row_neg_target(g, 0, weight, C, 0, scale * ec);
+        // other classes get exactly 0 without smoothing, even where the scale is NaN (a mean over zero
+        // weight): PyTorch's nll_loss backward puts NaN at the targets only
+        if (g) row_neg_target(g, 0, weight, C, 0, eps > 0 ? scale * ec : 0);
       } else {
         const row = eps > 0 ? combine(row_blocks(p, C, g, Sums.SMOOTH, weight, 0, 0, 0, invT, NaN), Sums.SMOOTH, invT)
           : stats ? combine(row_blocks(p, C, g, Sums.ENTROPY, 0, 0, 0, 0, invT, NaN), Sums.ENTROPY, invT)

@@ -8,6 +8,8 @@ export { binaryCrossEntropyWithLogits, binaryCrossEntropyWithLogitsWithGrad } fr
 export type { BceOptions, BceGradOptions } from './bce.ts';
 export { klDiv, klDivWithGrad } from './kl.ts';
 export type { KlDivOptions, KlDivGradOptions } from './kl.ts';
+export { distillationLoss, distillationLossWithGrad } from './distill.ts';
+export type { DistillationOptions, DistillationGradOptions } from './distill.ts';
 export type { TokenLogProbsOptions, TokenStatsOptions, TokenStats } from './llm.ts';
 export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose/index.ts';
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';

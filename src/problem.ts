@@ -267,7 +267,7 @@ function resolvePositive(name: string, v: unknown, fallback: number, zeroOk: boo
 /** The smallest temperature taken: the kernels multiply by 1 / T in float32. */
 const MIN_TEMPERATURE = 2 ** -126; // 1.1754943508222875e-38, float32's smallest normal
 
-function resolveTemperature(v: unknown): number {
+export function resolveTemperature(v: unknown): number {
   const T = resolvePositive('options.temperature', v, 1, false);
   if (T < MIN_TEMPERATURE) {
     throw new RangeError(`options.temperature: expected a number >= 2^-126 (${MIN_TEMPERATURE}), got ${T}: its reciprocal overflows float32`);

@@ -1,7 +1,7 @@
 // The plain-TypeScript backend: the same math as the wasm kernels, written as direct loops in float64.
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
 import { IGNORED, type BackwardOp, type Call, type CallResult, type ClassOp, type Floats, type Kernels } from './types.ts';
-import { halfToFloat32, type Half } from '../half.ts';
+import { halfToFloat32, type Half, type HalfKind } from '../half.ts';
 
 /** The data of a call's array by name, or null when the call has none. */
 function dataOf<T extends Floats>(call: Call, name: string): T | null {
@@ -122,7 +122,9 @@ function xent(call: Call): CallResult {
       for (let c = 0; c < C; c++) {
         const i = base + c * S;
         const softmax = logProbs ? 0 : Math.exp(v(i) - m) / se;
-        grad[i] = scale * dv(i) * ((mass + zGrad) * softmax - q(c)); // x[i] is read before grad[i] is written
+        // nll_loss's other classes get exactly 0 without smoothing, even with a NaN scale (PyTorch)
+        if (logProbs && index && c !== t && eps === 0) grad[i] = 0;
+        else grad[i] = scale * dv(i) * ((mass + zGrad) * softmax - q(c)); // x[i] is read before grad[i] is written
       }
     }
   });
@@ -218,6 +220,66 @@ function klDiv(call: Call): CallResult {
   return { total, zTotal: 0, outs: outsOf(call) };
 }
 
+/** Knowledge distillation per row, as assembly/distill.ts: T^2 times KL(P || Q), KL(Q || P) or the JSD of
+ *  P = softmax(t / T) and Q = softmax(s / T), mixed with alpha times the cross-entropy of s at the label. */
+function distill(call: Call): CallResult {
+  const { C, invT, mode, beta, alpha, gscale } = call.scalars, T = 1 / invT;
+  const widen = (name: string, half: number) => {
+    const raw = dataOf(call, name)!;
+    return half ? halfToFloat32(raw as Uint16Array, half as HalfKind) : (raw as Float32Array);
+  };
+  const s = widen('s', call.scalars.halfS), t = widen('t', call.scalars.halfT);
+  const [labels, loss, grad, scales] = [dataOf<Int32Array>(call, 'labels'), ...['loss', 'grad', 'scales'].map((n) => dataOf<Float32Array>(call, n))];
+  const a = new Float64Array(C), b = new Float64Array(C);
+  let total = 0;
+  for (let r = 0; r < call.rows; r++) {
+    const o = r * C, label = labels ? labels[r] : -2;
+    if (label === IGNORED) {
+      if (loss) loss[r] = 0;
+      if (grad) grad.fill(0, o, o + C);
+      continue;
+    }
+    const mS = maxOf(s, o, C, 1), mT = maxOf(t, o, C, 1);
+    for (let c = 0; c < C; c++) { a[c] = (s[o + c] - mS) * invT; b[c] = (t[o + c] - mT) * invT; }
+    let sQ = 0, sP = 0;
+    for (let c = 0; c < C; c++) { sQ += Math.exp(a[c]); sP += Math.exp(b[c]); }
+    const lQ = Math.log(sQ), lP = Math.log(sP);
+    const logQ = (c: number) => a[c] - lQ, logP = (c: number) => b[c] - lP;
+    // log M = log(beta P + (1 - beta) Q), from the logs (exact where one of them underflows)
+    const logM = (c: number) => {
+      const u = Math.log(beta) + logP(c), v = Math.log(1 - beta) + logQ(c), m = Math.max(u, v);
+      return m === -Infinity ? -Infinity : m + Math.log1p(Math.exp(-Math.abs(u - v)));
+    };
+    const times = (p: number, v: number) => (p === 0 ? 0 : p * v); // 0 log 0 = 0
+    let D = 0, qh = 0;
+    for (let c = 0; c < C; c++) {
+      const P = Math.exp(logP(c)), Q = Math.exp(logQ(c));
+      if (mode === 0) D += times(P, logP(c) - logQ(c));
+      else if (mode === 1) D += times(Q, logQ(c) - logP(c));
+      else {
+        const h = (1 - beta) * (logQ(c) - logM(c));
+        D += times(beta * P, logP(c) - logM(c)) + times(Q, h);
+        qh += times(Q, h);
+      }
+    }
+    const ce = alpha !== 0 && label >= 0;
+    let s1 = 0;
+    if (ce) for (let c = 0; c < C; c++) s1 += Math.exp(s[o + c] - mS);
+    const l = (1 - alpha) * T * T * D + (ce ? alpha * (Math.log(s1) - (s[o + label] - mS)) : 0);
+    if (loss) loss[r] = l;
+    total += l;
+    if (grad) {
+      const k = scales ? scales[r] : gscale, kd = k * (1 - alpha) * T;
+      for (let c = 0; c < C; c++) {
+        const P = Math.exp(logP(c)), Q = Math.exp(logQ(c));
+        const dD = mode === 0 ? Q - P : mode === 1 ? times(Q, logQ(c) - logP(c) - D) : times(Q, (1 - beta) * (logQ(c) - logM(c)) - qh);
+        grad[o + c] = kd * dD + (ce ? k * alpha * (Math.exp(s[o + c] - mS) / s1 - (c === label ? 1 : 0)) : 0);
+      }
+    }
+  }
+  return { total, zTotal: 0, outs: outsOf(call) };
+}
+
 /** A call's out arrays: the JS backend writes them where they are. */
 function outsOf(call: Call): Record<string, Float32Array> {
   const outs: Record<string, Float32Array> = {};
@@ -226,7 +288,7 @@ function outsOf(call: Call): Record<string, Float32Array> {
 }
 
 const RUN = {
-  xent_index: xent, xent_prob: xent, bce, kl_div: klDiv, logsumexp: classOp, log_softmax: classOp, softmax: classOp, softmin: classOp,
+  xent_index: xent, xent_prob: xent, bce, kl_div: klDiv, distill, logsumexp: classOp, log_softmax: classOp, softmax: classOp, softmin: classOp,
   log_softmax_backward: backwardOp, softmax_backward: backwardOp, logsumexp_backward: backwardOp,
 };
 

@@ -28,13 +28,17 @@ export type BackwardOp = 'log_softmax_backward' | 'softmax_backward' | 'logsumex
  *   Totals: the loss.
  * - kl_div: KL divergence, rows = elements. Arrays: x (log-probabilities), y (the target), loss, scales,
  *   grad. Scalars: logTarget, gscale. Totals: the loss.
+ * - distill: knowledge distillation, rows of C classes (classes last). Arrays: s, t (the student's and the
+ *   teacher's logits; 16-bit patterns when halfS / halfT), labels (IGNORED-normalised, one a row; null:
+ *   none), loss, scales, grad (never over s). Scalars: C, halfS, halfT, invT, mode (0: KL(P || Q),
+ *   1: KL(Q || P), 2: the JSD with beta), beta, alpha, gscale. Totals: the loss.
  * - logsumexp / log_softmax / softmax / softmin: over the class axis of (N, C, S) (rows = N); arrays x
  *   and out.
  * - log_softmax_backward / softmax_backward / logsumexp_backward: the same layout; arrays g (the upstream
  *   gradient: like out, or one per position for logsumexp), y (the forward's output; its input for
  *   logsumexp, which out may not overwrite) and out.
  */
-export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | ClassOp | BackwardOp;
+export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | 'distill' | ClassOp | BackwardOp;
 
 export type Floats = Float32Array | Int32Array | Uint16Array;
 

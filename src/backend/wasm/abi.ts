@@ -74,6 +74,13 @@ export const BINDINGS: Record<KernelName, Binding> = {
     export: 'kl_div_f32', params: ['x', 'y', 'loss', 'grad', 'scales', 'rows', 'logTarget', 'gscale', 'total', 'totals'],
     totals: 1, align: 1024,
   },
+  // distillation: rows of C classes, both models' logits widened a chunk at a time when 16-bit
+  distill: {
+    export: 'distill_f32',
+    params: ['s', 't', 'labels', 'loss', 'grad', 'scales', 'rows', 'C', 'halfS', 'wideS', 'halfT', 'wideT', 'invT', 'mode', 'beta', 'alpha', 'gscale', 'total', 'totals'],
+    scratch: (c) => ({ perRow: { wideS: c.scalars.halfS ? c.scalars.C * 4 : 0, wideT: c.scalars.halfT ? c.scalars.C * 4 : 0 } }),
+    totals: 1,
+  },
   logsumexp: classOp('logsumexp_f32'),
   log_softmax: classOp('log_softmax_f32'),
   softmax: classOp('softmax_f32'),

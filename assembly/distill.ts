@@ -1,0 +1,175 @@
+// Knowledge distillation from the raw logits of both models, one row (position) at a time, nothing
+// materialised. With a = (s - max s) / T and b = (t - max t) / T, Q = softmax(a) (the student's) and
+// P = softmax(b) (the teacher's), the row's loss is
+//   alpha * CE(s, label) + (1 - alpha) * T^2 * D,
+// with sQ = sum e^a and sP = sum e^b,
+// D = KL(P || Q) = sum e^b (b - a) / sP + log sQ - log sP   (mode 0: beta = 0)
+//   = KL(Q || P) = sum e^a (a - b) / sQ + log sP - log sQ   (mode 1: beta = 1)
+//   = beta KL(P || M) + (1 - beta) KL(Q || M), M = beta P + (1 - beta) Q   (mode 2: the generalised JSD)
+// and its gradient with respect to s: (1 - alpha) T dD/da + alpha (softmax(s) - onehot(label)), with
+//   dD/da = Q - P,   Q (log Q - log P - D),   Q (h - sum Q h), h = (1 - beta) (log Q - log M).
+// A class the teacher gives probability 0 adds 0 (0 log 0 = 0). Sums: f32 lanes within blocks of BLOCK
+// floats, f64 across blocks.
+import { expneg_k, exp_k, hsum_f32x4, log1p_f32x4, madd } from "./vmath";
+import { load_part, store_part } from "./blocks";
+import { row_max, row_fill } from "./rows";
+import { half_to_f32 } from "./layout";
+
+const BLOCK = 256;
+/** A row's label that is ignored (the loader's IGNORED). */
+const IGNORED: i32 = -1;
+
+/** The row's sums: sQ, sP (of exp(a), exp(b)), s1 (of exp(s - max s), for the CE term), acc (mode 0: sum
+ *  e^b (b - a); mode 1: sum e^a (a - b)). */
+@unmanaged class Sums {
+  sQ: f64;
+  sP: f64;
+  s1: f64;
+  acc: f64;
+}
+// static data, not `new`: the caller's arena starts at __heap_base
+const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
+
+/** Pass 1 over one row: the sums (see Sums), the student's exponentials e^a stored at `e` when not 0. */
+// @ts-ignore: decorator
+@inline function row_sums(p: usize, q: usize, e: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, ce1: bool): void {
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
+  const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
+  const r = SUMS;
+  r.sQ = 0; r.sP = 0; r.s1 = 0; r.acc = 0;
+  for (let j = 0; j < C; j += BLOCK) {
+    const end = min(j + BLOCK, C);
+    let vQ = zero, vP = zero, v1 = zero, va = zero;
+    for (let i = j; i < end; i += 4) {
+      const k = min(4, end - i), o = <usize>i << 2;
+      const d = f32x4.sub(load_part(p + o, k, -Infinity), msv);
+      const a = f32x4.mul(d, iv), b = f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv);
+      const eq = expneg_k(a, k0, k1, k2, k3, k4, k5, k6, k7, k8), ep = expneg_k(b, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+      vQ = f32x4.add(vQ, eq);
+      vP = f32x4.add(vP, ep);
+      if (mode == 0) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(ep, f32x4.sub(b, a)), f32x4.eq(ep, zero)));
+      else if (mode == 1) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(eq, f32x4.sub(a, b)), f32x4.eq(eq, zero)));
+      if (ce1) v1 = f32x4.add(v1, expneg_k(d, k0, k1, k2, k3, k4, k5, k6, k7, k8));
+      if (e) store_part(e + o, eq, k);
+    }
+    r.sQ += hsum_f32x4(vQ); r.sP += hsum_f32x4(vP); r.s1 += hsum_f32x4(v1); r.acc += hsum_f32x4(va);
+  }
+}
+
+/** log(e^u + e^v) = max(u, v) + log1p(e^-|u - v|): log M from log(beta P) and log((1 - beta) Q), exact
+ *  where P or Q underflows. */
+// @ts-ignore: decorator
+@inline function log_add(u: v128, v: v128): v128 {
+  const m = f32x4.max(u, v);
+  const d = f32x4.neg(f32x4.abs(f32x4.sub(u, v)));
+  return f32x4.add(m, log1p_f32x4(expneg_k(d, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8))));
+}
+
+/** Mode 2's second pass: D = sum beta P (log P - log M) + (1 - beta) Q (log Q - log M), and sum Q h. */
+// @ts-ignore: decorator
+@inline function row_jsd(p: usize, q: usize, C: i32, mS: f32, mT: f32, invT: f32, lQ: f32, lP: f32, beta: f32): f64 {
+  const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
+  const lqv = f32x4.splat(lQ), lpv = f32x4.splat(lP), bv = f32x4.splat(beta), cv = f32x4.splat(1 - beta);
+  const lb = f32x4.splat(<f32>Math.log(beta)), lc = f32x4.splat(<f32>Math.log(1 - beta));
+  let D: f64 = 0, qh: f64 = 0;
+  for (let j = 0; j < C; j += BLOCK) {
+    const end = min(j + BLOCK, C);
+    let vD = zero, vh = zero;
+    for (let i = j; i < end; i += 4) {
+      const k = min(4, end - i), o = <usize>i << 2;
+      const logQ = f32x4.sub(f32x4.mul(f32x4.sub(load_part(p + o, k, -Infinity), msv), iv), lqv);
+      const logP = f32x4.sub(f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv), lpv);
+      const logM = log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ));
+      const P = expneg_k(logP, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
+      const Q = expneg_k(logQ, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
+      const tp = v128.bitselect(zero, f32x4.mul(f32x4.mul(bv, P), f32x4.sub(logP, logM)), f32x4.eq(P, zero));
+      const h = f32x4.mul(cv, f32x4.sub(logQ, logM));
+      const tq = v128.bitselect(zero, f32x4.mul(Q, h), f32x4.eq(Q, zero));
+      vD = f32x4.add(vD, f32x4.add(tp, tq));
+      vh = f32x4.add(vh, tq);
+    }
+    D += hsum_f32x4(vD);
+    qh += hsum_f32x4(vh);
+  }
+  SUMS.acc = qh; // sum Q h, for the gradient
+  return D;
+}
+
+/**
+ * The gradient of one row: g = kd * dD/da + ka * (e^(s - max s) / s1) minus ka at the label, with
+ * kd = scale (1 - alpha) T and ka = scale alpha. In modes 0 and 1, g holds e^a already (row_sums).
+ */
+// @ts-ignore: decorator
+@inline function row_distill_grad(
+  p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
+  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32,
+): void {
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
+  const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
+  const lqv = f32x4.splat(lQ), lpv = f32x4.splat(lP), kdv = f32x4.splat(kd), kav = f32x4.splat(ka / s1);
+  const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ);
+  const lb = f32x4.splat(<f32>Math.log(beta)), lc = f32x4.splat(<f32>Math.log(1 - beta));
+  for (let i = 0; i < C; i += 4) {
+    const k = min(4, C - i), o = <usize>i << 2;
+    const d = f32x4.sub(load_part(p + o, k, -Infinity), msv);
+    const logQ = f32x4.sub(f32x4.mul(d, iv), lqv);
+    const logP = f32x4.sub(f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv), lpv);
+    const Q = mode < 2 ? f32x4.mul(v128.load(g + o), isq) : expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+    let dD: v128;
+    if (mode == 0) dD = f32x4.sub(Q, expneg_k(logP, k0, k1, k2, k3, k4, k5, k6, k7, k8));
+    else if (mode == 1) dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(logQ, logP), dv)), f32x4.eq(Q, zero));
+    else {
+      const h = f32x4.mul(cv, f32x4.sub(logQ, log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ))));
+      dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(h, qhv)), f32x4.eq(Q, zero));
+    }
+    let v = f32x4.mul(kdv, dD);
+    if (ka != 0) v = madd(kav, expneg_k(d, k0, k1, k2, k3, k4, k5, k6, k7, k8), v);
+    store_part(g + o, v, k);
+  }
+  if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
+}
+
+/**
+ * Over `rows` rows of C classes: s the student's logits, t the teacher's (f32, or 16-bit floats widened
+ * into wideS / wideT when halfS / halfT is 1 (float16) or 2 (bfloat16)); labels (i32 per row, IGNORED for
+ * an ignored row; 0: none), loss per row or 0, grad (not s: it holds e^a while s is still read) or 0,
+ * times scales[r] (if not 0) or gscale.
+ * mode 0, 1, 2 as in the header. Writes total plus the rows' losses to `totals` (f64).
+ */
+export function distill_f32(
+  s: usize, t: usize, labels: usize, loss: usize, grad: usize, scales: usize, rows: i32, C: i32,
+  halfS: i32, wideS: usize, halfT: i32, wideT: usize, invT: f32, mode: i32, beta: f32, alpha: f32,
+  gscale: f32, total: f64, totals: usize,
+): void {
+  const n = rows * C;
+  if (halfS) { half_to_f32(s, wideS, n, halfS); s = wideS; }
+  if (halfT) { half_to_f32(t, wideT, n, halfT); t = wideT; }
+  const T: f32 = <f32>1 / invT, ce = alpha != 0 && labels != 0, ce1 = ce && invT != 1;
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * C << 2, p = s + o, q = t + o, g = grad ? grad + o : 0;
+    const label = labels ? load<i32>(labels + (<usize>r << 2)) : -2;
+    if (label == IGNORED) {
+      if (loss) store<f32>(loss + (<usize>r << 2), 0);
+      if (g) row_fill(g, C, 0);
+      continue;
+    }
+    const mS = row_max(p, C), mT = row_max(q, C);
+    row_sums(p, q, mode < 2 ? g : 0, C, mS, mT, invT, mode, ce1);
+    const sums = SUMS;
+    const lQ = <f32>Math.log(sums.sQ), lP = <f32>Math.log(sums.sP);
+    let D: f64;
+    if (mode == 0) D = sums.acc / sums.sP + lQ - lP;
+    else if (mode == 1) D = sums.acc / sums.sQ + lP - lQ;
+    else D = row_jsd(p, q, C, mS, mT, invT, lQ, lP, beta);
+    const s1 = ce1 ? sums.s1 : sums.sQ;
+    let l = (1 - <f64>alpha) * <f64>T * T * D;
+    if (ce && label >= 0) l += <f64>alpha * (Math.log(s1) - <f64>(load<f32>(p + (<usize>label << 2)) - mS));
+    if (loss) store<f32>(loss + (<usize>r << 2), <f32>l);
+    total += l;
+    if (g) {
+      const k = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
+      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ));
+    }
+  }
+  store<f64>(totals, total);
+}
