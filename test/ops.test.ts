@@ -11,6 +11,7 @@ import { expectClose, expectSameBits, TOL, type Tolerance } from './helpers/clos
 import { randn, randomIndices, randomLogits, randomProbs, rng } from './helpers/random.ts';
 import { classOp64, classOpBackward64, layoutOf } from './reference/ce64.ts';
 import { bce64, crossEntropyRef64, kl64, tokenStats64 } from './reference/xent64.ts';
+import { centralGrad64, distill64 } from './reference/distill64.ts';
 
 type Rand = () => number;
 type Out = number | ArrayLike<number>;
@@ -118,6 +119,26 @@ function klCase(rand: Rand, big: boolean, grad: boolean): Case {
     want: grad ? { loss: r.loss, grad: r.grad } : { loss: r.loss },
     loss64: reduction === 'none' ? undefined : (v) => kl64(v, y, shape, opts).loss as number,
   };
+}
+
+/** Student and teacher logits, classes last ([N, V] or [N, S, V]), with the options of distillation. */
+function distillCase(rand: Rand, big: boolean, grad: boolean): Case {
+  const N = big ? 64 : int(rand, 1, 4), S = big ? 1 : pick(rand, [1, 2]), V = big ? 1500 : int(rand, 1, 12);
+  const shape = S === 1 ? [N, V] : [N, S, V], n = N * S * V;
+  const s = randomLogits(rand, n, 3), t = randomLogits(rand, n, 3);
+  const reduction = pick(rand, ['batchmean', 'sum', 'none'] as const);
+  const opts: Record<string, unknown> = { reduction, beta: pick(rand, [0, 0, 0.5, 1]) };
+  if (rand() < 0.4) opts.temperature = 0.5 + rand() * 2;
+  if (rand() < 0.4) {
+    opts.labels = randomIndices(rand, N * S, V, -100, 0.2);
+    if (rand() < 0.6) opts.alpha = rand();
+  }
+  const ref = { ...opts, labels: opts.labels as Int32Array | undefined } as Parameters<typeof distill64>[3];
+  const loss = distill64(s, t, V, ref);
+  const want: Record<string, Out> = { loss };
+  // the gradient's reference by central differences of the float64 loss (small cases only)
+  if (grad && !big) want.grad = centralGrad64(s, t, V, ref, reduction === 'none' ? Array(N * S).fill(1) : 1);
+  return { args: [{ data: s, shape }, { data: t, shape }, opts], want };
 }
 
 function classOpCase(op: 'log_softmax' | 'softmax' | 'logsumexp' | 'softmin', rand: Rand, big: boolean): Case {
@@ -250,6 +271,16 @@ export const OPS: OpRow[] = [
     name: 'nllLossWithGrad', gen: (r, big) => xentCase(r, big, true, true),
     run: (a) => xent.nllLossWithGrad(...(a as Parameters<typeof xent.nllLossWithGrad>)) as Record<string, Out>,
     bad: { args: [x6, [0, 1, 2, 0], { zLoss: 1e-4 }], error: TypeError, message: /options.zLoss: unknown option; expected one of weight, ignoreIndex/ },
+  },
+  {
+    name: 'distillationLoss', first: 'studentLogits', gen: (r, big) => distillCase(r, big, false),
+    run: (a) => asLoss(xent.distillationLoss(...(a as Parameters<typeof xent.distillationLoss>))),
+    bad: { args: [x6, x6, { beta: 2 }], error: RangeError, message: /options.beta: expected a number in \[0, 1\], got 2/ },
+  },
+  {
+    name: 'distillationLossWithGrad', first: 'studentLogits', gen: (r, big) => distillCase(r, big, true),
+    run: (a) => xent.distillationLossWithGrad(...(a as Parameters<typeof xent.distillationLossWithGrad>)) as Record<string, Out>,
+    bad: { args: [x6, { data: new Float32Array(6), shape: [2, 3] }], error: RangeError, message: /teacherLogits: expected the student's shape \[4, 3\], got \[2, 3\]/ },
   },
   {
     name: 'binaryCrossEntropyWithLogits', gen: (r, big) => bceCase(r, big, false),
