@@ -30,9 +30,9 @@ const IGNORED: i32 = -1;
 // static data, not `new`: the caller's arena starts at __heap_base
 const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
 
-/** Pass 1 over one row: the sums (see Sums), the student's exponentials e^a stored at `e` when not 0. */
+/** Pass 1 over one row: the sums (see Sums); the exponentials e^a stored at `e` and e^b at `f` when not 0. */
 // @ts-ignore: decorator
-@inline function row_sums(p: usize, q: usize, e: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, ce1: bool): void {
+@inline function row_sums(p: usize, q: usize, e: usize, f: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, ce1: bool): void {
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
   const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
   const r = SUMS;
@@ -42,8 +42,8 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
     let vQ = zero, vP = zero, v1 = zero, va = zero;
     for (let i = j; i < end; i += 4) {
       const k = min(4, end - i), o = <usize>i << 2;
-      const d = f32x4.sub(load_part(p + o, k, -Infinity), msv);
-      const a = f32x4.mul(d, iv), b = f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv);
+      const d = f32x4.sub(ld(p + o, k), msv);
+      const a = f32x4.mul(d, iv), b = f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv);
       const eq = expneg_k(a, k0, k1, k2, k3, k4, k5, k6, k7, k8), ep = expneg_k(b, k0, k1, k2, k3, k4, k5, k6, k7, k8);
       vQ = f32x4.add(vQ, eq);
       vP = f32x4.add(vP, ep);
@@ -51,6 +51,7 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
       else if (mode == 1) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(eq, f32x4.sub(a, b)), f32x4.eq(eq, zero)));
       if (ce1) v1 = f32x4.add(v1, expneg_k(d, k0, k1, k2, k3, k4, k5, k6, k7, k8));
       if (e) store_part(e + o, eq, k);
+      if (f) store_part(f + o, ep, k);
     }
     r.sQ += hsum_f32x4(vQ); r.sP += hsum_f32x4(vP); r.s1 += hsum_f32x4(v1); r.acc += hsum_f32x4(va);
   }
@@ -65,6 +66,12 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
   return f32x4.add(m, log1p_f32x4(expneg_k(d, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8))));
 }
 
+/** The k (1..4) floats at p, the rest -inf (a class that adds nothing): a plain load for whole vectors. */
+// @ts-ignore: decorator
+@inline function ld(p: usize, k: i32): v128 {
+  return k == 4 ? v128.load(p) : load_part(p, k, -Infinity);
+}
+
 /** Mode 2's second pass: D = sum beta P (log P - log M) + (1 - beta) Q (log Q - log M), and sum Q h. */
 // @ts-ignore: decorator
 @inline function row_jsd(p: usize, q: usize, C: i32, mS: f32, mT: f32, invT: f32, lQ: f32, lP: f32, beta: f32): f64 {
@@ -77,8 +84,8 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
     let vD = zero, vh = zero;
     for (let i = j; i < end; i += 4) {
       const k = min(4, end - i), o = <usize>i << 2;
-      const logQ = f32x4.sub(f32x4.mul(f32x4.sub(load_part(p + o, k, -Infinity), msv), iv), lqv);
-      const logP = f32x4.sub(f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv), lpv);
+      const logQ = f32x4.sub(f32x4.mul(f32x4.sub(ld(p + o, k), msv), iv), lqv);
+      const logP = f32x4.sub(f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv), lpv);
       const logM = log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ));
       const P = expneg_k(logP, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
       const Q = expneg_k(logQ, exp_k(0), exp_k(1), exp_k(2), exp_k(3), exp_k(4), exp_k(5), exp_k(6), exp_k(7), exp_k(8));
@@ -97,26 +104,27 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
 
 /**
  * The gradient of one row: g = kd * dD/da + ka * (e^(s - max s) / s1) minus ka at the label, with
- * kd = scale (1 - alpha) T and ka = scale alpha. In modes 0 and 1, g holds e^a already (row_sums).
+ * kd = scale (1 - alpha) T and ka = scale alpha. In modes 0 and 1, g holds e^a already, and in mode 0
+ * f holds e^b (row_sums): no exponential of either model is taken twice.
  */
 // @ts-ignore: decorator
 @inline function row_distill_grad(
   p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
-  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32,
+  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
 ): void {
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
   const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
   const lqv = f32x4.splat(lQ), lpv = f32x4.splat(lP), kdv = f32x4.splat(kd), kav = f32x4.splat(ka / s1);
-  const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ);
+  const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ), isp = f32x4.splat(isP);
   const lb = f32x4.splat(<f32>Math.log(beta)), lc = f32x4.splat(<f32>Math.log(1 - beta));
   for (let i = 0; i < C; i += 4) {
     const k = min(4, C - i), o = <usize>i << 2;
-    const d = f32x4.sub(load_part(p + o, k, -Infinity), msv);
+    const d = f32x4.sub(ld(p + o, k), msv);
     const logQ = f32x4.sub(f32x4.mul(d, iv), lqv);
-    const logP = f32x4.sub(f32x4.mul(f32x4.sub(load_part(q + o, k, -Infinity), mtv), iv), lpv);
+    const logP = f32x4.sub(f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv), lpv);
     const Q = mode < 2 ? f32x4.mul(v128.load(g + o), isq) : expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
     let dD: v128;
-    if (mode == 0) dD = f32x4.sub(Q, expneg_k(logP, k0, k1, k2, k3, k4, k5, k6, k7, k8));
+    if (mode == 0) dD = f32x4.sub(Q, f32x4.mul(v128.load(f + o), isp));
     else if (mode == 1) dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(logQ, logP), dv)), f32x4.eq(Q, zero));
     else {
       const h = f32x4.mul(cv, f32x4.sub(logQ, log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ))));
@@ -133,13 +141,14 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
  * Over `rows` rows of C classes: s the student's logits, t the teacher's (f32, or 16-bit floats widened
  * into wideS / wideT when halfS / halfT is 1 (float16) or 2 (bfloat16)); labels (i32 per row, IGNORED for
  * an ignored row; 0: none), loss per row or 0, grad (not s: it holds e^a while s is still read) or 0,
- * times scales[r] (if not 0) or gscale.
+ * times scales[r] (if not 0) or gscale; eT (rows * C floats) keeps the teacher's exponentials for the
+ * gradient of mode 0.
  * mode 0, 1, 2 as in the header. Writes total plus the rows' losses to `totals` (f64).
  */
 export function distill_f32(
   s: usize, t: usize, labels: usize, loss: usize, grad: usize, scales: usize, rows: i32, C: i32,
   halfS: i32, wideS: usize, halfT: i32, wideT: usize, invT: f32, mode: i32, beta: f32, alpha: f32,
-  gscale: f32, total: f64, totals: usize,
+  gscale: f32, eT: usize, total: f64, totals: usize,
 ): void {
   const n = rows * C;
   if (halfS) { half_to_f32(s, wideS, n, halfS); s = wideS; }
@@ -154,7 +163,8 @@ export function distill_f32(
       continue;
     }
     const mS = row_max(p, C), mT = row_max(q, C);
-    row_sums(p, q, mode < 2 ? g : 0, C, mS, mT, invT, mode, ce1);
+    const f = g && mode == 0 ? eT + o : 0;
+    row_sums(p, q, mode < 2 ? g : 0, f, C, mS, mT, invT, mode, ce1);
     const sums = SUMS;
     const lQ = <f32>Math.log(sums.sQ), lP = <f32>Math.log(sums.sP);
     let D: f64;
@@ -168,7 +178,7 @@ export function distill_f32(
     total += l;
     if (g) {
       const k = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ));
+      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
     }
   }
   store<f64>(totals, total);

@@ -77,8 +77,13 @@ export const BINDINGS: Record<KernelName, Binding> = {
   // distillation: rows of C classes, both models' logits widened a chunk at a time when 16-bit
   distill: {
     export: 'distill_f32',
-    params: ['s', 't', 'labels', 'loss', 'grad', 'scales', 'rows', 'C', 'halfS', 'wideS', 'halfT', 'wideT', 'invT', 'mode', 'beta', 'alpha', 'gscale', 'total', 'totals'],
-    scratch: (c) => ({ perRow: { wideS: c.scalars.halfS ? c.scalars.C * 4 : 0, wideT: c.scalars.halfT ? c.scalars.C * 4 : 0 } }),
+    params: ['s', 't', 'labels', 'loss', 'grad', 'scales', 'rows', 'C', 'halfS', 'wideS', 'halfT', 'wideT', 'invT', 'mode', 'beta', 'alpha', 'gscale', 'eT', 'total', 'totals'],
+    scratch: (c) => ({
+      perRow: {
+        wideS: c.scalars.halfS ? c.scalars.C * 4 : 0, wideT: c.scalars.halfT ? c.scalars.C * 4 : 0,
+        eT: c.arrays.grad && c.scalars.mode === 0 ? c.scalars.C * 4 : 0, // the teacher's exponentials, for the gradient
+      },
+    }),
     totals: 1,
   },
   logsumexp: classOp('logsumexp_f32'),
