@@ -9,17 +9,21 @@ import { row_dot, row_max } from "./rows";
 import { strided, Row } from "./strided";
 import { softmax_f32 } from "./softmax";
 import { XentArgs } from "./xent";
-import { exp_any } from "./vmath";
+import { exp_any, exp_k, expneg_k } from "./vmath";
 
 /** dx = g - exp(y) sum(g) over R contiguous rows of C (out may be g or y). */
 export function log_softmax_backward_rows(g: usize, y: usize, out: usize, R: i32, C: i32): void {
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
   const zero = f32x4.splat(0);
   for (let r = 0; r < R; r++) {
     const o = <usize>r * C << 2;
     const sv = f32x4.splat(<f32>row_dot(g + o, 0, C));
     for (let i = 0; i < C; i += 4) {
-      const e = o + (<usize>i << 2);
-      store_part(out + e, f32x4.sub(v128.load(g + e), f32x4.mul(exp_any(v128.load(y + e), zero), sv)), min(4, C - i));
+      const e = o + (<usize>i << 2), yv = v128.load(y + e);
+      // a log-softmax output is <= 0: expneg; exp_any (a division) only for a vector that is not
+      let p = expneg_k(yv, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+      if (v128.any_true(f32x4.gt(yv, zero))) p = exp_any(yv, zero);
+      store_part(out + e, f32x4.sub(v128.load(g + e), f32x4.mul(p, sv)), min(4, C - i));
     }
   }
 }

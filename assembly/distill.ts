@@ -10,9 +10,9 @@
 //   dD/da = Q - P,   Q (log Q - log P - D),   Q (h - sum Q h), h = (1 - beta) (log Q - log M).
 // A class the teacher gives probability 0 adds 0 (0 log 0 = 0). Sums: f32 lanes within blocks of BLOCK
 // floats, f64 across blocks.
-import { expneg_k, exp_k, hsum_f32x4, log1p_f32x4, madd } from "./vmath";
+import { expneg_f32, expneg_f32x4, expneg_k, exp_k, hmax_f32x4, hsum_f32x4, log1p_f32x4, madd } from "./vmath";
 import { load_part, store_part } from "./blocks";
-import { row_max, row_fill } from "./rows";
+import { row_fill } from "./rows";
 import { half_to_f32 } from "./layout";
 
 const BLOCK = 256;
@@ -30,31 +30,86 @@ const IGNORED: i32 = -1;
 // static data, not `new`: the caller's arena starts at __heap_base
 const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
 
-/** Pass 1 over one row: the sums (see Sums); the exponentials e^a stored at `e` and e^b at `f` when not 0. */
+/** Both rows' maxima in one pass, with pmax (one instruction; NaN-propagating max is a long sequence
+ *  on x64 and was half the kernel's time). A NaN is skipped here but reaches the sums through exp, so the
+ *  loss is NaN as PyTorch's. Stored in MAXS (student, teacher). */
 // @ts-ignore: decorator
-@inline function row_sums(p: usize, q: usize, e: usize, f: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, ce1: bool): void {
-  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
-  const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
-  const r = SUMS;
-  r.sQ = 0; r.sP = 0; r.s1 = 0; r.acc = 0;
-  for (let j = 0; j < C; j += BLOCK) {
-    const end = min(j + BLOCK, C);
-    let vQ = zero, vP = zero, v1 = zero, va = zero;
-    for (let i = j; i < end; i += 4) {
-      const k = min(4, end - i), o = <usize>i << 2;
-      const d = f32x4.sub(ld(p + o, k), msv);
-      const a = f32x4.mul(d, iv), b = f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv);
-      const eq = expneg_k(a, k0, k1, k2, k3, k4, k5, k6, k7, k8), ep = expneg_k(b, k0, k1, k2, k3, k4, k5, k6, k7, k8);
-      vQ = f32x4.add(vQ, eq);
-      vP = f32x4.add(vP, ep);
-      if (mode == 0) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(ep, f32x4.sub(b, a)), f32x4.eq(ep, zero)));
-      else if (mode == 1) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(eq, f32x4.sub(a, b)), f32x4.eq(eq, zero)));
-      if (ce1) v1 = f32x4.add(v1, expneg_k(d, k0, k1, k2, k3, k4, k5, k6, k7, k8));
-      if (e) store_part(e + o, eq, k);
-      if (f) store_part(f + o, ep, k);
-    }
-    r.sQ += hsum_f32x4(vQ); r.sP += hsum_f32x4(vP); r.s1 += hsum_f32x4(v1); r.acc += hsum_f32x4(va);
+@inline function row_max2(p: usize, q: usize, C: i32): void {
+  const lo = f32x4.splat(-Infinity), C8 = C & ~7;
+  let a0 = lo, a1 = lo, b0 = lo, b1 = lo;
+  let i = 0;
+  for (; i < C8; i += 8) {
+    const o = <usize>i << 2;
+    a0 = f32x4.pmax(a0, v128.load(p + o)); a1 = f32x4.pmax(a1, v128.load(p + o, 16));
+    b0 = f32x4.pmax(b0, v128.load(q + o)); b1 = f32x4.pmax(b1, v128.load(q + o, 16));
   }
+  let mS = hmax_f32x4(f32x4.pmax(a0, a1)), mT = hmax_f32x4(f32x4.pmax(b0, b1));
+  for (; i < C; i++) {
+    const o = <usize>i << 2, x = load<f32>(p + o), y = load<f32>(q + o);
+    if (x > mS) mS = x;
+    if (y > mT) mT = y;
+  }
+  store<f32>(MAXS, mS);
+  store<f32>(MAXS, mT, 4);
+}
+const MAXS: usize = memory.data(8, 8);
+
+/** Pass 1 over one row, the sums (see Sums), in two loops, the teacher's then the student's: one
+ *  exponential each keeps every vector in a register. The temperature is folded into exp's constants
+ *  (x / T clamped and scaled in one step); acc is summed over unscaled differences and scaled after.
+ *  With `keep`, e^a is stored at `e` and (mode 0) e^b at `f`. `mode` and `keep` are constants at each
+ *  call: each inlined copy keeps only its own work. Whole vectors in the loops, the C % 4 tail in scalar
+ *  code. */
+// @ts-ignore: decorator
+@inline function row_sums(p: usize, q: usize, e: usize, f: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, keep: bool, ce1: bool): void {
+  const k0 = f32x4.splat(-88 / invT), k1 = f32x4.splat(<f32>1.44269504088896341 * invT);
+  const k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
+  const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), zero = f32x4.splat(0);
+  const r = SUMS, C4 = C & ~3;
+  let sQ: f64 = 0, sP: f64 = 0, s1: f64 = 0, acc: f64 = 0;
+  for (let j = 0; j < C4; j += BLOCK) { // the teacher: sP, and mode 0's sum e^b (b - a)
+    const end = min(j + BLOCK, C4);
+    let vP = zero, va = zero;
+    for (let i = j; i < end; i += 4) {
+      const o = <usize>i << 2;
+      const dt = f32x4.sub(v128.load(q + o), mtv);
+      const ep = expneg_k(dt, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+      vP = f32x4.add(vP, ep);
+      if (mode == 0) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(ep, f32x4.sub(dt, f32x4.sub(v128.load(p + o), msv))), f32x4.eq(ep, zero)));
+      if (keep && mode == 0) v128.store(f + o, ep);
+    }
+    sP += hsum_f32x4(vP);
+    acc += hsum_f32x4(va);
+  }
+  for (let j = 0; j < C4; j += BLOCK) { // the student: sQ, mode 1's sum e^a (a - b), the CE term's s1
+    const end = min(j + BLOCK, C4);
+    let vQ = zero, va = zero, v1 = zero;
+    for (let i = j; i < end; i += 4) {
+      const o = <usize>i << 2;
+      const ds = f32x4.sub(v128.load(p + o), msv);
+      const eq = expneg_k(ds, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+      vQ = f32x4.add(vQ, eq);
+      if (mode == 1) va = f32x4.add(va, v128.bitselect(zero, f32x4.mul(eq, f32x4.sub(ds, f32x4.sub(v128.load(q + o), mtv))), f32x4.eq(eq, zero)));
+      if (ce1) v1 = f32x4.add(v1, expneg_f32x4(ds));
+      if (keep) v128.store(e + o, eq);
+    }
+    sQ += hsum_f32x4(vQ);
+    acc += hsum_f32x4(va);
+    s1 += hsum_f32x4(v1);
+  }
+  for (let i = C4; i < C; i++) {
+    const o = <usize>i << 2, ds = load<f32>(p + o) - mS, dt = load<f32>(q + o) - mT;
+    const eq = expneg_f32(ds * invT), ep = expneg_f32(dt * invT);
+    sQ += eq; sP += ep;
+    if (mode == 0 && ep != 0) acc += ep * (dt - ds);
+    else if (mode == 1 && eq != 0) acc += eq * (ds - dt);
+    if (ce1) s1 += expneg_f32(ds);
+    if (keep) {
+      store<f32>(e + o, eq);
+      if (mode == 0) store<f32>(f + o, ep);
+    }
+  }
+  r.sQ = sQ; r.sP = sP; r.s1 = s1; r.acc = acc * invT;
 }
 
 /** log(e^u + e^v) = max(u, v) + log1p(e^-|u - v|): log M from log(beta P) and log((1 - beta) Q), exact
@@ -117,15 +172,38 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
   const lqv = f32x4.splat(lQ), lpv = f32x4.splat(lP), kdv = f32x4.splat(kd), kav = f32x4.splat(ka / s1);
   const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ), isp = f32x4.splat(isP);
   const lb = f32x4.splat(<f32>Math.log(beta)), lc = f32x4.splat(<f32>Math.log(1 - beta));
+  if (mode == 0) { // kd (Q - P) from the stored exponentials: no exp but the CE term's
+    const aq = f32x4.splat(kd * isQ), ap = f32x4.splat(kd * isP), C4 = C & ~3;
+    if (ka == 0) {
+      for (let i = 0; i < C4; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap)));
+      }
+    } else {
+      for (let i = 0; i < C4; i += 4) {
+        const o = <usize>i << 2;
+        const v = f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap));
+        v128.store(g + o, madd(kav, expneg_k(f32x4.sub(v128.load(p + o), msv), k0, k1, k2, k3, k4, k5, k6, k7, k8), v));
+      }
+    }
+    for (let i = C4; i < C; i++) {
+      const o = <usize>i << 2;
+      let v = load<f32>(g + o) * (kd * isQ) - load<f32>(f + o) * (kd * isP);
+      if (ka != 0) v += (ka / s1) * expneg_f32(load<f32>(p + o) - mS);
+      store<f32>(g + o, v);
+    }
+    if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
+    return;
+  }
   for (let i = 0; i < C; i += 4) {
     const k = min(4, C - i), o = <usize>i << 2;
     const d = f32x4.sub(ld(p + o, k), msv);
     const logQ = f32x4.sub(f32x4.mul(d, iv), lqv);
     const logP = f32x4.sub(f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv), lpv);
-    const Q = mode < 2 ? f32x4.mul(v128.load(g + o), isq) : expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+    const Q = mode == 1 ? f32x4.mul(v128.load(g + o), isq) : expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
     let dD: v128;
-    if (mode == 0) dD = f32x4.sub(Q, f32x4.mul(v128.load(f + o), isp));
-    else if (mode == 1) dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(logQ, logP), dv)), f32x4.eq(Q, zero));
+    // log Q - log P - D = (a - b) - (lQ - lP + D): the constant (dv here) rounded once, from f64
+    if (mode == 1) dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(f32x4.mul(d, iv), f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv)), dv)), f32x4.eq(Q, zero));
     else {
       const h = f32x4.mul(cv, f32x4.sub(logQ, log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ))));
       dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(h, qhv)), f32x4.eq(Q, zero));
@@ -162,9 +240,16 @@ export function distill_f32(
       if (g) row_fill(g, C, 0);
       continue;
     }
-    const mS = row_max(p, C), mT = row_max(q, C);
+    row_max2(p, q, C);
+    const mS = load<f32>(MAXS), mT = load<f32>(MAXS, 4);
     const f = g && mode == 0 ? eT + o : 0;
-    row_sums(p, q, mode < 2 ? g : 0, f, C, mS, mT, invT, mode, ce1);
+    if (mode == 0) {
+      if (g) row_sums(p, q, g, f, C, mS, mT, invT, 0, true, ce1);
+      else row_sums(p, q, 0, 0, C, mS, mT, invT, 0, false, ce1);
+    } else if (mode == 1) {
+      if (g) row_sums(p, q, g, 0, C, mS, mT, invT, 1, true, ce1);
+      else row_sums(p, q, 0, 0, C, mS, mT, invT, 1, false, ce1);
+    } else row_sums(p, q, 0, 0, C, mS, mT, invT, 2, false, ce1);
     const sums = SUMS;
     const lQ = <f32>Math.log(sums.sQ), lP = <f32>Math.log(sums.sP);
     let D: f64;
@@ -178,7 +263,7 @@ export function distill_f32(
     total += l;
     if (g) {
       const k = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
+      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, mode == 1 ? <f32>(<f64>lQ - lP + D) : <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
     }
   }
   store<f64>(totals, total);
