@@ -6,7 +6,8 @@ import { Bench } from 'tinybench';
 import { mulberry32 } from './random.mjs';
 
 export const GRID = [[4096, 10], [2048, 1000], [512, 32000], [64, 128256], [16, 262144]];
-/** The shape of the kernels timed at one shape only (the softmax family, token scoring, BCE, KL). */
+/** The shape of the kernels timed at one shape only (the softmax family and its backward, token scoring,
+ *  BCE, KL, distillation). */
 const WIDE = [512, 32000];
 const BUILDS = { simd: 'testing.wasm', 'relaxed-simd': 'testing-relaxed.wasm' };
 
@@ -29,6 +30,11 @@ function calls(x, { N, C, logits, targets, probs }, wide) {
   ];
   if (!wide) return list;
   const flat = { data: logits, shape: [N * C] }, p = { data: probs, shape: [N * C] };
+  const teacher = { data: probs.map((v) => 6 * v - 3), shape: [N, C] };
+  const y = {
+    logSoftmax: { data: x.logSoftmax(input), shape: [N, C] }, softmax: { data: x.softmax(input), shape: [N, C] },
+    lse: { data: x.logSumExp(input), shape: [N] },
+  };
   return list.concat([
     ['logSoftmax', () => x.logSoftmax(input, { out })],
     ['softmax', () => x.softmax(input, { out })],
@@ -37,6 +43,11 @@ function calls(x, { N, C, logits, targets, probs }, wide) {
     ['binaryCrossEntropyWithLogitsWithGrad', () => x.binaryCrossEntropyWithLogitsWithGrad(flat, p, { out })],
     ['klDiv', () => x.klDiv(flat, p)],
     ['klDivWithGrad', () => x.klDivWithGrad(flat, p, { out })],
+    // the backward ops take the forward's output (its input for logSumExp) and an upstream gradient
+    ['logSoftmaxBackward', () => x.logSoftmaxBackward(input, y.logSoftmax, { out })],
+    ['softmaxBackward', () => x.softmaxBackward(input, y.softmax, { out })],
+    ['logSumExpBackward', () => x.logSumExpBackward(y.lse, input, { out })],
+    ['distillationLossWithGrad', () => x.distillationLossWithGrad(input, teacher, { temperature: 2, out })],
   ]);
 }
 
