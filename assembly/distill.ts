@@ -112,6 +112,11 @@ const MAXS: usize = memory.data(8, 8);
   r.sQ = sQ; r.sP = sP; r.s1 = s1; r.acc = acc * invT;
 }
 
+/** row_sums with mode and keep read at run time: one copy for the reverse KL and the JSD. */
+function row_sums_any(p: usize, q: usize, e: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, keep: bool, ce1: bool): void {
+  row_sums(p, q, e, 0, C, mS, mT, invT, mode, keep, ce1);
+}
+
 /** log(e^u + e^v) = max(u, v) + log1p(e^-|u - v|): log M from log(beta P) and log((1 - beta) Q), exact
  *  where P or Q underflows. */
 // @ts-ignore: decorator
@@ -215,6 +220,20 @@ const MAXS: usize = memory.data(8, 8);
   if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
 }
 
+/** row_distill_grad for mode 0 (specialised) and for the other modes (one generic copy). */
+function row_distill_grad_kl(
+  p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
+  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
+): void {
+  row_distill_grad(p, q, g, C, mS, mT, invT, 0, lQ, lP, beta, D, qh, kd, ka, s1, label, isQ, f, isP);
+}
+function row_distill_grad_any(
+  p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
+  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
+): void {
+  row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, D, qh, kd, ka, s1, label, isQ, f, isP);
+}
+
 /**
  * Over `rows` rows of C classes: s the student's logits, t the teacher's (f32, or 16-bit floats widened
  * into wideS / wideT when halfS / halfT is 1 (float16) or 2 (bfloat16)); labels (i32 per row, IGNORED for
@@ -243,13 +262,12 @@ export function distill_f32(
     row_max2(p, q, C);
     const mS = load<f32>(MAXS), mT = load<f32>(MAXS, 4);
     const f = g && mode == 0 ? eT + o : 0;
+    // the forward KL (the default) gets its own specialised copies; the reverse KL and the JSD share one
+    // generic copy (row_sums_any), which keeps the module small
     if (mode == 0) {
       if (g) row_sums(p, q, g, f, C, mS, mT, invT, 0, true, ce1);
       else row_sums(p, q, 0, 0, C, mS, mT, invT, 0, false, ce1);
-    } else if (mode == 1) {
-      if (g) row_sums(p, q, g, 0, C, mS, mT, invT, 1, true, ce1);
-      else row_sums(p, q, 0, 0, C, mS, mT, invT, 1, false, ce1);
-    } else row_sums(p, q, 0, 0, C, mS, mT, invT, 2, false, ce1);
+    } else row_sums_any(p, q, mode == 1 ? g : 0, C, mS, mT, invT, mode, mode == 1 && g != 0, ce1);
     const sums = SUMS;
     const lQ = <f32>Math.log(sums.sQ), lP = <f32>Math.log(sums.sP);
     let D: f64;
@@ -263,7 +281,8 @@ export function distill_f32(
     total += l;
     if (g) {
       const k = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, mode == 1 ? <f32>(<f64>lQ - lP + D) : <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
+      const grad_of = mode == 0 ? row_distill_grad_kl : row_distill_grad_any;
+      grad_of(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, mode == 1 ? <f32>(<f64>lQ - lP + D) : <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
     }
   }
   store<f64>(totals, total);
