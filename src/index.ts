@@ -15,6 +15,8 @@ export { diagnose, setDiagnosticsHandler, XentCheckError } from './diagnose/inde
 export { init, getBackend, setBackend, getBackendInfo } from './backend/select.ts';
 export type { BackendChoice, BackendInfo, BackendOptions, WasmBuild } from './backend/select.ts';
 export { setWasmMemoryLimit } from './backend/wasm/kernels.ts';
+export { createPool } from './pool.ts';
+export type { Pool, PoolOptions } from './pool.ts';
 export { allocFloat32 } from './memory.ts';
 export type { WasmFloat32Array } from './memory.ts';
 export type * from './types.ts';

@@ -9,7 +9,7 @@ const PUBLIC = [
   'diagnose', 'setDiagnosticsHandler', 'XentCheckError', 'tokenLogProbs', 'tokenStats', 'perplexity', 'continuationLogProb', 'causalLMLoss', 'causalLMLossWithGrad',
   'binaryCrossEntropyWithLogits', 'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad',
   'nllLossWithGrad', 'softmin', 'logSoftmaxBackward', 'softmaxBackward', 'logSumExpBackward',
-  'distillationLoss', 'distillationLossWithGrad',
+  'distillationLoss', 'distillationLossWithGrad', 'createPool',
 ].sort();
 
 const x = { data: Float32Array.of(10, 92, 30, -50, 40), shape: [5] };

@@ -1,0 +1,169 @@
+// createPool: xent's compute functions on worker threads (Node's worker_threads, browsers' module Workers),
+// as Promises, so that a call never blocks the calling thread. Each call runs whole on one worker, on the
+// same kernels and build as the calling thread: results are the synchronous API's, bit for bit. Arguments
+// are read once here (tensor-likes' getters included) and copied to the worker; results move back (their
+// buffers transferred), and a caller's `out` receives them. Calls complete in the order they were made.
+import { readArg } from './args.ts';
+import { getBackendInfo } from './backend/select.ts';
+import type * as Xent from './index.ts';
+
+/** The functions a pool runs: every public function of xent that computes. */
+export const POOL_FUNCTIONS = [
+  'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'nllLossWithGrad', 'logSoftmax', 'softmax', 'softmin', 'logSumExp',
+  'logSoftmaxBackward', 'softmaxBackward', 'logSumExpBackward', 'tokenLogProbs', 'tokenStats', 'perplexity',
+  'continuationLogProb', 'causalLMLoss', 'causalLMLossWithGrad', 'binaryCrossEntropyWithLogits',
+  'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad', 'distillationLoss', 'distillationLossWithGrad',
+] as const;
+type PoolFunction = (typeof POOL_FUNCTIONS)[number];
+
+type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
+
+export interface PoolOptions {
+  /** Worker threads (default: the cores available, at most 8). */
+  workers?: number;
+}
+
+export type Pool = { [K in PoolFunction]: Async<(typeof Xent)[K]> } & {
+  /** How many workers. */
+  readonly workers: number;
+  /** How calls reach the workers: 'copy' (arguments copied to the worker, results back), and why. */
+  readonly info: { mode: 'copy'; reason: string };
+  /** Ends the workers; calls made after it reject. */
+  close(): Promise<void>;
+};
+
+interface Port {
+  post(message: unknown, transfer?: ArrayBuffer[]): void;
+  onMessage(fn: (message: any) => void): void;
+  /** Whether the worker keeps a Node process alive: only while it has calls to answer. */
+  hold(busy: boolean): void;
+  terminate(): Promise<unknown> | void;
+}
+
+async function spawn(): Promise<Port> {
+  const url = new URL('./pool-worker.js', import.meta.url);
+  const g = globalThis as { Worker?: typeof Worker; process?: { versions?: { node?: string } } };
+  if (g.process?.versions?.node === undefined && typeof g.Worker === 'function') {
+    const w = new g.Worker(url, { type: 'module' });
+    return { post: (m, transfer) => w.postMessage(m, transfer ?? []), onMessage: (fn) => w.addEventListener('message', (e) => fn(e.data)), hold() {}, terminate: () => w.terminate() };
+  }
+  const specifier = 'node:worker_threads'; // a variable: bundlers and the browser never resolve it
+  const { Worker: NodeWorker } = (await import(specifier)) as typeof import('node:worker_threads');
+  const w = new NodeWorker(url);
+  return {
+    post: (m, transfer) => w.postMessage(m, transfer), onMessage: (fn) => w.on('message', fn), terminate: () => w.terminate(),
+    hold: (busy) => (busy ? w.ref() : w.unref()), // an idle pool does not keep the process alive
+  };
+}
+
+/** The cores the environment offers. */
+async function cores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (typeof nav?.hardwareConcurrency === 'number') return nav.hardwareConcurrency;
+  const specifier = 'node:os';
+  const os = (await import(specifier)) as typeof import('node:os');
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+/** A copy of an argument that can be posted: tensor-likes read once into plain { data, shape, dtype },
+ *  nested in arrays and options too (onnxruntime's and transformers.js' tensors are not cloneable); typed
+ *  arrays copied once into buffers of their own, which move to the worker (`transfer`) rather than being
+ *  serialised and copied again. */
+function cloneable(name: string, v: unknown, transfer: ArrayBuffer[]): unknown {
+  const read = readArg(name, v);
+  if (typeof read !== 'object' || read === null) return read;
+  if (ArrayBuffer.isView(read)) {
+    if (read instanceof DataView) return read;
+    const copy = (read as unknown as { slice(): ArrayBufferView & { buffer: ArrayBuffer } }).slice();
+    transfer.push(copy.buffer);
+    return copy;
+  }
+  if (Array.isArray(read)) return read.map((x, i) => cloneable(`${name}[${i}]`, x, transfer));
+  return Object.fromEntries(Object.entries(read).map(([k, x]) => [k, cloneable(`${name}.${k}`, x, transfer)]));
+}
+
+const ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError };
+
+/**
+ * A pool of workers that run xent's compute functions asynchronously: `await pool.crossEntropy(...)`
+ * takes the same arguments as `crossEntropy` and resolves with the same result, bit for bit (the workers
+ * use the calling thread's backend and build). Errors reject with the same class and message.
+ * @throws {TypeError | RangeError} for a non-integer or non-positive `workers`
+ */
+export async function createPool(options: PoolOptions = {}): Promise<Pool> {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`createPool: expected options to be an object, got ${String(options)}`);
+  const n = options.workers ?? Math.min(8, Math.max(1, await cores()));
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`createPool: options.workers: expected an integer, got ${String(n)}`);
+  if (n < 1) throw new RangeError(`createPool: options.workers: expected an integer >= 1, got ${n}`);
+  const info = getBackendInfo();
+  const init = { backend: info.choice, relaxed: info.build === undefined ? undefined : info.build === 'relaxed-simd' };
+  const ports = await Promise.all(Array.from({ length: n }, spawn));
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; out: Float32Array | null; port: number }>();
+  const busy = new Array<number>(n).fill(0);
+  let nextId = 0, closed = false, last: Promise<unknown> = Promise.resolve();
+  await Promise.all(ports.map((port) => new Promise<void>((ready) => {
+    port.onMessage((m) => {
+      if (m.ready) {
+        port.hold(false);
+        return ready();
+      }
+      const job = pending.get(m.id)!;
+      pending.delete(m.id);
+      if (--busy[job.port] === 0) port.hold(false);
+      if (m.error) return job.reject(new (ERRORS[m.error.name] ?? Error)(m.error.message));
+      let result = m.result;
+      // the caller's out (not sent: the worker wrote its own) receives the result, and is what comes back
+      if (job.out && result instanceof Float32Array) {
+        job.out.set(result);
+        result = job.out;
+      } else if (job.out && result?.grad instanceof Float32Array) {
+        job.out.set(result.grad);
+        result = { ...result, grad: job.out };
+      }
+      job.resolve(result);
+    });
+    port.post({ init });
+  })));
+
+  function call(fn: PoolFunction, args: unknown[]): Promise<unknown> {
+    if (closed) return Promise.reject(new Error(`xent pool: ${fn} was called after close()`));
+    let posted: unknown[];
+    let out: Float32Array | null = null;
+    const transfer: ArrayBuffer[] = [];
+    try {
+      posted = args.map((a, i) => cloneable(`argument ${i}`, a, transfer));
+      // the options' out stays here (the worker writes a fresh array, moved back, then copied into it)
+      const last = posted[posted.length - 1] as Record<string, unknown> | undefined;
+      if (posted.length > 1 && last && typeof last === 'object' && !Array.isArray(last) && !('data' in last) && last.out instanceof Float32Array) {
+        out = (args[args.length - 1] as { out: Float32Array }).out;
+        const { out: kept, ...rest } = last;
+        transfer.splice(transfer.indexOf((kept as Float32Array).buffer as ArrayBuffer), 1);
+        posted[posted.length - 1] = rest;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const k = busy.indexOf(Math.min(...busy)); // the least busy worker
+    if (busy[k]++ === 0) ports[k].hold(true);
+    const id = nextId++;
+    const done = new Promise((resolve, reject) => pending.set(id, { resolve, reject, out, port: k }));
+    ports[k].post({ id, fn, args: posted }, transfer);
+    // results resolve in the order the calls were made
+    const ordered = last.then(() => done, () => done);
+    last = ordered.catch(() => undefined);
+    return ordered;
+  }
+
+  const pool = {
+    workers: n,
+    info: { mode: 'copy' as const, reason: 'each call runs whole on one worker; its arguments are copied to it and its results back' },
+    async close() {
+      closed = true;
+      await Promise.all(ports.map((p) => p.terminate()));
+      for (const job of pending.values()) job.reject(new Error('xent pool: closed while the call was running'));
+      pending.clear();
+    },
+  } as Record<string, unknown>;
+  for (const fn of POOL_FUNCTIONS) pool[fn] = (...args: unknown[]) => call(fn, args);
+  return pool as unknown as Pool;
+}
