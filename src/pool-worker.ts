@@ -3,39 +3,40 @@
 // and browsers (module Workers) alike.
 import * as xent from './index.ts';
 
+import { BufferCache, ownedBuffers } from './pool-buffers.ts';
+
 interface Request {
   id: number;
   fn: string;
   args: unknown[];
+  /** The caller passed options.out of this length: the result goes into a kept buffer, moved back. */
+  outLength?: number;
 }
 
 type Post = (message: unknown, transfer?: ArrayBuffer[]) => void;
 
-/** The result's fresh arrays, whose buffers can move to the caller instead of being copied. */
-function transferable(result: unknown): ArrayBuffer[] {
-  const found: ArrayBuffer[] = [];
-  const add = (v: unknown) => {
-    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !found.includes(v.buffer)) found.push(v.buffer);
-  };
-  add(result);
-  if (result && typeof result === 'object' && !ArrayBuffer.isView(result)) Object.values(result).forEach(add);
-  return found;
-}
+/** Output buffers the pool sent back after copying them into its callers' arrays. */
+const outputs = new BufferCache(4);
 
-function handle(message: { init?: { backend: xent.BackendChoice; relaxed?: boolean } } & Partial<Request>, post: Post): void {
+function handle(message: { init?: { backend: xent.BackendChoice; relaxed?: boolean }; recycle?: ArrayBuffer } & Partial<Request>, post: Post): void {
   if (message.init) {
     xent.setBackend(message.init.backend, message.init.relaxed === undefined ? undefined : { relaxed: message.init.relaxed });
     post({ ready: xent.getBackendInfo() });
     return;
   }
-  const { id, fn, args } = message as Request;
+  if (message.recycle) return outputs.give(message.recycle);
+  const { id, fn, args, outLength } = message as Request;
+  // the argument copies the pool moved here go back with the answer, for its next call
+  const inputs = args.flatMap(ownedBuffers);
   try {
+    if (outLength !== undefined) (args[args.length - 1] as { out?: Float32Array }).out = new Float32Array(outputs.take(outLength * 4));
     const f = (xent as unknown as Record<string, (...a: unknown[]) => unknown>)[fn];
     const result = f(...args);
-    post({ id, result }, transferable(result));
+    const moved = ownedBuffers(result).filter((b) => !inputs.includes(b));
+    post({ id, result, inputs }, [...moved, ...inputs]);
   } catch (e) {
     const err = e as Error;
-    post({ id, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+    post({ id, inputs, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } }, inputs);
   }
 }
 

@@ -5,6 +5,7 @@
 // buffers transferred), and a caller's `out` receives them. Calls complete in the order they were made.
 import { readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
+import { BufferCache } from './pool-buffers.ts';
 import type * as Xent from './index.ts';
 
 /** The functions a pool runs: every public function of xent that computes. */
@@ -67,19 +68,21 @@ async function cores(): Promise<number> {
 
 /** A copy of an argument that can be posted: tensor-likes read once into plain { data, shape, dtype },
  *  nested in arrays and options too (onnxruntime's and transformers.js' tensors are not cloneable); typed
- *  arrays copied once into buffers of their own, which move to the worker (`transfer`) rather than being
- *  serialised and copied again. */
-function cloneable(name: string, v: unknown, transfer: ArrayBuffer[]): unknown {
+ *  arrays copied once into buffers of their own (kept ones when they come back), which move to the worker
+ *  (`transfer`) rather than being serialised and copied again. */
+function cloneable(name: string, v: unknown, transfer: ArrayBuffer[], buffers: BufferCache): unknown {
   const read = readArg(name, v);
   if (typeof read !== 'object' || read === null) return read;
   if (ArrayBuffer.isView(read)) {
     if (read instanceof DataView) return read;
-    const copy = (read as unknown as { slice(): ArrayBufferView & { buffer: ArrayBuffer } }).slice();
-    transfer.push(copy.buffer);
+    const Ctor = read.constructor as new (b: ArrayBuffer) => ArrayBufferView & { set(a: ArrayLike<unknown>): void };
+    const copy = new Ctor(buffers.take(read.byteLength));
+    copy.set(read as unknown as ArrayLike<unknown>);
+    transfer.push(copy.buffer as ArrayBuffer);
     return copy;
   }
-  if (Array.isArray(read)) return read.map((x, i) => cloneable(`${name}[${i}]`, x, transfer));
-  return Object.fromEntries(Object.entries(read).map(([k, x]) => [k, cloneable(`${name}.${k}`, x, transfer)]));
+  if (Array.isArray(read)) return read.map((x, i) => cloneable(`${name}[${i}]`, x, transfer, buffers));
+  return Object.fromEntries(Object.entries(read).map(([k, x]) => [k, cloneable(`${name}.${k}`, x, transfer, buffers)]));
 }
 
 const ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError };
@@ -100,6 +103,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const ports = await Promise.all(Array.from({ length: n }, spawn));
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; out: Float32Array | null; port: number }>();
   const busy = new Array<number>(n).fill(0);
+  const inputs = new BufferCache(8); // argument copies, back from the workers
   let nextId = 0, closed = false, last: Promise<unknown> = Promise.resolve();
   await Promise.all(ports.map((port) => new Promise<void>((ready) => {
     port.onMessage((m) => {
@@ -109,16 +113,16 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
       }
       const job = pending.get(m.id)!;
       pending.delete(m.id);
+      for (const b of m.inputs) inputs.give(b);
       if (--busy[job.port] === 0) port.hold(false);
       if (m.error) return job.reject(new (ERRORS[m.error.name] ?? Error)(m.error.message));
       let result = m.result;
       // the caller's out (not sent: the worker wrote its own) receives the result, and is what comes back
-      if (job.out && result instanceof Float32Array) {
-        job.out.set(result);
-        result = job.out;
-      } else if (job.out && result?.grad instanceof Float32Array) {
-        job.out.set(result.grad);
-        result = { ...result, grad: job.out };
+      const written: Float32Array | null = !job.out ? null : result instanceof Float32Array ? result : result?.grad instanceof Float32Array ? result.grad : null;
+      if (job.out && written) {
+        job.out.set(written);
+        result = result === written ? job.out : { ...result, grad: job.out };
+        port.post({ recycle: written.buffer }, [written.buffer as ArrayBuffer]); // the worker's next out
       }
       job.resolve(result);
     });
@@ -131,13 +135,14 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     let out: Float32Array | null = null;
     const transfer: ArrayBuffer[] = [];
     try {
-      posted = args.map((a, i) => cloneable(`argument ${i}`, a, transfer));
+      posted = args.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
       // the options' out stays here (the worker writes a fresh array, moved back, then copied into it)
       const last = posted[posted.length - 1] as Record<string, unknown> | undefined;
       if (posted.length > 1 && last && typeof last === 'object' && !Array.isArray(last) && !('data' in last) && last.out instanceof Float32Array) {
         out = (args[args.length - 1] as { out: Float32Array }).out;
         const { out: kept, ...rest } = last;
         transfer.splice(transfer.indexOf((kept as Float32Array).buffer as ArrayBuffer), 1);
+        inputs.give((kept as Float32Array).buffer as ArrayBuffer);
         posted[posted.length - 1] = rest;
       }
     } catch (e) {
@@ -147,7 +152,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     if (busy[k]++ === 0) ports[k].hold(true);
     const id = nextId++;
     const done = new Promise((resolve, reject) => pending.set(id, { resolve, reject, out, port: k }));
-    ports[k].post({ id, fn, args: posted }, transfer);
+    ports[k].post({ id, fn, args: posted, outLength: out?.length }, transfer);
     // results resolve in the order the calls were made
     const ordered = last.then(() => done, () => done);
     last = ordered.catch(() => undefined);

@@ -93,6 +93,17 @@ describe('createPool', () => {
     expect(await pool.crossEntropy(new OrtLike(x.data) as never, ids)).toBe(xent.crossEntropy(x, ids));
   });
 
+  it('reuses the buffers it moves (arguments, outputs) without mixing calls up', async () => {
+    const out = new Float32Array(N * C);
+    for (let k = 0; k < 12; k++) {
+      const xk = { data: randomLogits(rand, N * C, 3), shape: [N, C] }, tk = randomIndices(rand, N, C);
+      const r = await pool.crossEntropyWithGrad(xk, tk, { out, reduction: k % 2 ? 'sum' : 'mean' });
+      expect(r.grad).toBe(out);
+      expect(r).toEqual({ ...xent.crossEntropyWithGrad(xk, tk, { reduction: k % 2 ? 'sum' : 'mean' }), grad: out });
+      expect(out).toEqual(xent.crossEntropyWithGrad(xk, tk, { reduction: k % 2 ? 'sum' : 'mean' }).grad);
+    }
+  });
+
   it('rejects with the synchronous API\'s error, and the next call is unchanged', async () => {
     for (const args of [[x, [0, 1, 2, 3, 4, 11]], [x, ids, { reduction: 'avg' }], ['logits', ids]] as unknown[][]) {
       let want: Error | undefined;
