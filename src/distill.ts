@@ -6,7 +6,7 @@ import { IGNORED, type Call } from './backend/types.ts';
 import { checkChoice, checkOptions, describe, readArg, shapeString } from './args.ts';
 import { labelValues } from './causal-lm.ts';
 import { gradScale, outBuffer, returnedOut } from './outputs.ts';
-import { classIndexOf, resolveInput, resolveTemperature } from './problem.ts';
+import { normaliseIndices, resolveInput, resolveTemperature } from './problem.ts';
 import { runReduced } from './ops/run.ts';
 import { sameShape } from './shape.ts';
 import type { Logits, LossWithGrad, Reduction } from './types.ts';
@@ -54,20 +54,6 @@ function rowsOf(name: string, x: unknown) {
   return { ...layout, V, rows: layout.data.length / Math.max(V, 1), lead: shape.slice(0, -1) as number[] };
 }
 
-/** The labels (read) as IGNORED-normalised class indices, one per row. */
-function labelIndices(labels: unknown, lead: number[], V: number, ignoreIndex: number): Int32Array {
-  const values = labelValues('options.labels', labels, lead);
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const raw = values[i], v = classIndexOf(raw);
-    if (v === null) throw new TypeError(`options.labels[${i}] = ${describe(raw)} is not an integer class index`);
-    if (v === ignoreIndex) out[i] = IGNORED;
-    else if (v >= 0 && v < V) out[i] = v;
-    else throw new RangeError(`options.labels[${i}] = ${String(raw)} is out of range for ${V} classes (the logits' last axis), and is not ignoreIndex ${ignoreIndex}`);
-  }
-  return out;
-}
-
 /** Reads and checks the arguments once; the call, the reduction and its divisor. */
 function plan(student: unknown, teacher: unknown, options: unknown, grad: boolean) {
   const opts = checkOptions(options, grad ? GRAD_KEYS : KEYS);
@@ -85,7 +71,7 @@ function plan(student: unknown, teacher: unknown, options: unknown, grad: boolea
   const ignoreIndex = opts.ignoreIndex === undefined ? -100 : opts.ignoreIndex;
   if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) throw new TypeError(`options.ignoreIndex: expected an integer, got ${describe(ignoreIndex)}`);
   if (alpha > 0 && opts.labels === undefined) throw new TypeError(`options.alpha = ${alpha} mixes in the cross-entropy with hard labels: pass options.labels`);
-  const labels = opts.labels === undefined ? null : labelIndices(opts.labels, s.lead, s.V, ignoreIndex);
+  const labels = opts.labels === undefined ? null : normaliseIndices(labelValues('options.labels', opts.labels, s.lead), s.V, ignoreIndex, 'options.labels');
   let counted = s.rows;
   if (labels) for (let i = 0; i < labels.length; i++) if (labels[i] === IGNORED) counted--;
   const red: Reduction = reduction === 'batchmean' ? 'mean' : reduction;

@@ -118,8 +118,9 @@ export function isIntegerArray(v: unknown): v is ArrayLike<number | bigint> {
     v instanceof Uint8ClampedArray;
 }
 
-/** Checks every class index and returns them normalised (IGNORED where equal to ignoreIndex). */
-function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
+/** Checks every class index and returns them normalised (IGNORED where equal to ignoreIndex); errors name
+ *  the values `name` (the target, or distillation's labels). */
+export function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: number, name = 'target'): Int32Array {
   if (values instanceof Int32Array) {
     // the common case: integers already. Copied whole (one read of the caller's array), then checked in
     // place: a read-mostly loop, about half the time of copying element by element
@@ -128,12 +129,12 @@ function normaliseIndices(values: ArrayLike<unknown>, C: number, ignoreIndex: nu
     for (let i = 0; i < n; i++) {
       const v = out[i];
       if ((v >>> 0) < C && v !== ignoreIndex) continue; // 0 <= v < C in one unsigned compare
-      if (v !== ignoreIndex) throw outOfRange(i, v, C, ignoreIndex);
+      if (v !== ignoreIndex) throw outOfRange(name, i, v, C, ignoreIndex);
       out[i] = IGNORED;
     }
     return out;
   }
-  return normaliseAny(values, C, ignoreIndex);
+  return normaliseAny(values, C, ignoreIndex, name);
 }
 
 /** A target value as a class index: an integer number or a bigint, else null. */
@@ -142,21 +143,21 @@ export function classIndexOf(raw: unknown): number | null {
   return typeof raw === 'number' && Number.isInteger(raw) ? raw : null;
 }
 
-function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number): Int32Array {
+function normaliseAny(values: ArrayLike<unknown>, C: number, ignoreIndex: number, name: string): Int32Array {
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const raw = values[i], v = classIndexOf(raw);
-    if (v === null) throw new TypeError(`target[${i}] = ${describe(raw)} is not an integer class index`);
+    if (v === null) throw new TypeError(`${name}[${i}] = ${describe(raw)} is not an integer class index`);
     if (v === ignoreIndex) out[i] = IGNORED;
     else if (v >= 0 && v < C) out[i] = v;
-    else throw outOfRange(i, raw, C, ignoreIndex);
+    else throw outOfRange(name, i, raw, C, ignoreIndex);
   }
   return out;
 }
 
-function outOfRange(i: number, raw: unknown, C: number, ignoreIndex: number): RangeError {
+function outOfRange(name: string, i: number, raw: unknown, C: number, ignoreIndex: number): RangeError {
   return new RangeError(
-    `target[${i}] = ${String(raw)} is out of range for ${C} classes (expected 0 <= t < ${C}, or ignoreIndex ${ignoreIndex})`,
+    `${name}[${i}] = ${String(raw)} is out of range for ${C} classes (expected 0 <= t < ${C}, or ignoreIndex ${ignoreIndex})`,
   );
 }
 
