@@ -163,53 +163,63 @@ function row_sums_any(p: usize, q: usize, e: usize, C: i32, mS: f32, mT: f32, in
 }
 
 /**
- * The gradient of one row: g = kd * dD/da + ka * (e^(s - max s) / s1) minus ka at the label, with
- * kd = scale (1 - alpha) T and ka = scale alpha. In modes 0 and 1, g holds e^a already, and in mode 0
- * f holds e^b (row_sums): no exponential of either model is taken twice.
+ * The forward KL's gradient of one row: g = kd (Q - P) + ka e^(s - max s) / s1, minus ka at the label, with
+ * kd = scale (1 - alpha) T and ka = scale alpha, Q and P from the exponentials row_sums left in g and f:
+ * no exponential of either model is taken twice.
  */
 // @ts-ignore: decorator
-@inline function row_distill_grad(
+@inline function row_kl_grad(p: usize, g: usize, f: usize, C: i32, mS: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, isP: f32): void {
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
+  const msv = f32x4.splat(mS), kav = f32x4.splat(ka / s1);
+  const aq = f32x4.splat(kd * isQ), ap = f32x4.splat(kd * isP), C4 = C & ~3;
+  if (ka == 0) {
+    for (let i = 0; i < C4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap)));
+    }
+  } else {
+    for (let i = 0; i < C4; i += 4) {
+      const o = <usize>i << 2;
+      const v = f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap));
+      v128.store(g + o, madd(kav, expneg_k(f32x4.sub(v128.load(p + o), msv), k0, k1, k2, k3, k4, k5, k6, k7, k8), v));
+    }
+  }
+  for (let i = C4; i < C; i++) {
+    const o = <usize>i << 2;
+    let v = load<f32>(g + o) * (kd * isQ) - load<f32>(f + o) * (kd * isP);
+    if (ka != 0) v += (ka / s1) * expneg_f32(load<f32>(p + o) - mS);
+    store<f32>(g + o, v);
+  }
+  if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
+}
+
+/**
+ * The reverse KL's (mode 1) and the JSD's (mode 2) gradient of one row: g = kd dD/da + ka e^(s - max s)
+ * / s1, minus ka at the label; dD/da = Q (log Q - log P - D) or Q (h - sum Q h). Mode 1 passes
+ * lQ - lP + D for D (the bracket is then a - b minus it) and has e^a in g already (row_sums). Not
+ * inlined: one copy for both modes.
+ */
+function row_divergence_grad(
   p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
-  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
+  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32,
 ): void {
   const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
   const msv = f32x4.splat(mS), mtv = f32x4.splat(mT), iv = f32x4.splat(invT), zero = f32x4.splat(0);
   const lqv = f32x4.splat(lQ), lpv = f32x4.splat(lP), kdv = f32x4.splat(kd), kav = f32x4.splat(ka / s1);
-  const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ), isp = f32x4.splat(isP);
+  const dv = f32x4.splat(D), qhv = f32x4.splat(qh), cv = f32x4.splat(1 - beta), isq = f32x4.splat(isQ);
   const lb = f32x4.splat(<f32>Math.log(beta)), lc = f32x4.splat(<f32>Math.log(1 - beta));
-  if (mode == 0) { // kd (Q - P) from the stored exponentials: no exp but the CE term's
-    const aq = f32x4.splat(kd * isQ), ap = f32x4.splat(kd * isP), C4 = C & ~3;
-    if (ka == 0) {
-      for (let i = 0; i < C4; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap)));
-      }
-    } else {
-      for (let i = 0; i < C4; i += 4) {
-        const o = <usize>i << 2;
-        const v = f32x4.sub(f32x4.mul(v128.load(g + o), aq), f32x4.mul(v128.load(f + o), ap));
-        v128.store(g + o, madd(kav, expneg_k(f32x4.sub(v128.load(p + o), msv), k0, k1, k2, k3, k4, k5, k6, k7, k8), v));
-      }
-    }
-    for (let i = C4; i < C; i++) {
-      const o = <usize>i << 2;
-      let v = load<f32>(g + o) * (kd * isQ) - load<f32>(f + o) * (kd * isP);
-      if (ka != 0) v += (ka / s1) * expneg_f32(load<f32>(p + o) - mS);
-      store<f32>(g + o, v);
-    }
-    if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
-    return;
-  }
   for (let i = 0; i < C; i += 4) {
     const k = min(4, C - i), o = <usize>i << 2;
     const d = f32x4.sub(ld(p + o, k), msv);
-    const logQ = f32x4.sub(f32x4.mul(d, iv), lqv);
-    const logP = f32x4.sub(f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv), lpv);
-    const Q = mode == 1 ? f32x4.mul(v128.load(g + o), isq) : expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+    const a = f32x4.mul(d, iv), b = f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv);
     let dD: v128;
-    // log Q - log P - D = (a - b) - (lQ - lP + D): the constant (dv here) rounded once, from f64
-    if (mode == 1) dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(f32x4.mul(d, iv), f32x4.mul(f32x4.sub(ld(q + o, k), mtv), iv)), dv)), f32x4.eq(Q, zero));
-    else {
+    if (mode == 1) {
+      // log Q - log P - D = (a - b) - (lQ - lP + D): the constant (dv here) rounded once, from f64
+      const Q = f32x4.mul(v128.load(g + o), isq);
+      dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(f32x4.sub(a, b), dv)), f32x4.eq(Q, zero));
+    } else {
+      const logQ = f32x4.sub(a, lqv), logP = f32x4.sub(b, lpv);
+      const Q = expneg_k(logQ, k0, k1, k2, k3, k4, k5, k6, k7, k8);
       const h = f32x4.mul(cv, f32x4.sub(logQ, log_add(f32x4.add(lb, logP), f32x4.add(lc, logQ))));
       dD = v128.bitselect(zero, f32x4.mul(Q, f32x4.sub(h, qhv)), f32x4.eq(Q, zero));
     }
@@ -218,20 +228,6 @@ function row_sums_any(p: usize, q: usize, e: usize, C: i32, mS: f32, mT: f32, in
     store_part(g + o, v, k);
   }
   if (ka != 0 && label >= 0) store<f32>(g + (<usize>label << 2), load<f32>(g + (<usize>label << 2)) - ka);
-}
-
-/** row_distill_grad for mode 0 (specialised) and for the other modes (one generic copy). */
-function row_distill_grad_kl(
-  p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
-  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
-): void {
-  row_distill_grad(p, q, g, C, mS, mT, invT, 0, lQ, lP, beta, D, qh, kd, ka, s1, label, isQ, f, isP);
-}
-function row_distill_grad_any(
-  p: usize, q: usize, g: usize, C: i32, mS: f32, mT: f32, invT: f32, mode: i32, lQ: f32, lP: f32, beta: f32,
-  D: f32, qh: f32, kd: f32, ka: f32, s1: f32, label: i32, isQ: f32, f: usize, isP: f32,
-): void {
-  row_distill_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, D, qh, kd, ka, s1, label, isQ, f, isP);
 }
 
 /**
@@ -281,8 +277,9 @@ export function distill_f32(
     total += l;
     if (g) {
       const k = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
-      const grad_of = mode == 0 ? row_distill_grad_kl : row_distill_grad_any;
-      grad_of(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, mode == 1 ? <f32>(<f64>lQ - lP + D) : <f32>D, <f32>sums.acc, k * (1 - alpha) * T, ce ? k * alpha : <f32>0, <f32>s1, label, <f32>(1 / sums.sQ), f, <f32>(1 / sums.sP));
+      const kd = k * (1 - alpha) * T, ka = ce ? k * alpha : <f32>0;
+      if (mode == 0) row_kl_grad(p, g, f, C, mS, kd, ka, <f32>s1, label, <f32>(1 / sums.sQ), <f32>(1 / sums.sP));
+      else row_divergence_grad(p, q, g, C, mS, mT, invT, mode, lQ, lP, beta, mode == 1 ? <f32>(<f64>lQ - lP + D) : <f32>D, <f32>sums.acc, kd, ka, <f32>s1, label, <f32>(1 / sums.sQ));
     }
   }
   store<f64>(totals, total);
