@@ -156,20 +156,21 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
       last = here.catch(() => undefined);
       return here;
     }
+    // the options' out stays here, and is not copied: the worker writes a kept buffer of its own, which
+    // moves back and is copied into it
+    const options = args.length > 1 ? args[args.length - 1] : undefined;
+    let out: Float32Array | null = null, sent = args;
+    if (typeof options === 'object' && options !== null && !Array.isArray(options) && !ArrayBuffer.isView(options) && !('data' in options)) {
+      const { out: o, ...rest } = options as { out?: unknown };
+      if (o instanceof Float32Array) {
+        out = o;
+        sent = [...args.slice(0, -1), rest];
+      }
+    }
     let posted: unknown[];
-    let out: Float32Array | null = null;
     const transfer: ArrayBuffer[] = [];
     try {
-      posted = args.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
-      // the options' out stays here (the worker writes a fresh array, moved back, then copied into it)
-      const last = posted[posted.length - 1] as Record<string, unknown> | undefined;
-      if (posted.length > 1 && last && typeof last === 'object' && !Array.isArray(last) && !('data' in last) && last.out instanceof Float32Array) {
-        out = (args[args.length - 1] as { out: Float32Array }).out;
-        const { out: kept, ...rest } = last;
-        transfer.splice(transfer.indexOf((kept as Float32Array).buffer as ArrayBuffer), 1);
-        inputs.give((kept as Float32Array).buffer as ArrayBuffer);
-        posted[posted.length - 1] = rest;
-      }
+      posted = sent.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
     } catch (e) {
       return Promise.reject(e);
     }
