@@ -163,10 +163,10 @@ function backwardOp(call: Call): CallResult {
       let m = maxOf(y, base, C, S);
       const finite = Number.isFinite(m);
       if (!finite && !Number.isNaN(m)) m = 0; // logsumexp's own rule: +-inf, and x - lse as it comes
-      const lse = m + Math.log(sumExp(y, base, C, S, m));
-      // finite: exp(x - m) / se, the accurate form of exp(x - lse)
-      const se = finite ? sumExp(y, base, C, S, m) : 1, shift = finite ? m : lse;
-      for (let c = 0; c < C; c++) out[base + c * S] = (g[pos] * Math.exp(y[base + c * S] - shift)) / se;
+      const se = sumExp(y, base, C, S, m);
+      // finite: exp(x - m) / se, the accurate form of exp(x - lse); else exp(x - lse) itself
+      const shift = finite ? m : m + Math.log(se), div = finite ? se : 1;
+      for (let c = 0; c < C; c++) out[base + c * S] = (g[pos] * Math.exp(y[base + c * S] - shift)) / div;
       return;
     }
     let s = 0;
