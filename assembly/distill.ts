@@ -234,8 +234,8 @@ function row_divergence_grad(
  * Over `rows` rows of C classes: s the student's logits, t the teacher's (f32, or 16-bit floats widened
  * into wideS / wideT when halfS / halfT is 1 (float16) or 2 (bfloat16)); labels (i32 per row, IGNORED for
  * an ignored row; 0: none), loss per row or 0, grad (not s: it holds e^a while s is still read) or 0,
- * times scales[r] (if not 0) or gscale; eT (rows * C floats) keeps the teacher's exponentials for the
- * gradient of mode 0.
+ * times scales[r] (if not 0) or gscale; eT (C floats, reused by every row: it stays in cache from the
+ * sums to the gradient) keeps the teacher's exponentials for the gradient of mode 0.
  * mode 0, 1, 2 as in the header. Writes total plus the rows' losses to `totals` (f64).
  */
 export function distill_f32(
@@ -257,7 +257,7 @@ export function distill_f32(
     }
     row_max2(p, q, C);
     const mS = load<f32>(MAXS), mT = load<f32>(MAXS, 4);
-    const f = g && mode == 0 ? eT + o : 0;
+    const f = g && mode == 0 ? eT : 0;
     // the forward KL (the default) gets its own specialised copies; the reverse KL and the JSD share one
     // generic copy (row_sums_any), which keeps the module small
     if (mode == 0) {

@@ -47,9 +47,10 @@ const XENT_HEAD = ['x', 'target', 'weight', 'loss', 'grad', 'scales', 'rows', 'C
 const classOp = (name: string): Binding => ({
   export: name, params: ['x', 'out', 'rows', 'C', 'S', 'scratch', 'B'], scratch: (c) => ({ fixed: stridedScratch(c, 1) }), derived: B,
 });
-/** A backward op of the softmax family: the upstream gradient g, the forward's output or input y. */
-const backwardOp = (name: string): Binding => ({
-  export: name, params: ['g', 'y', 'out', 'rows', 'C', 'S', 'scratch', 'B'], scratch: (c) => ({ fixed: stridedScratch(c, 2) }), derived: B,
+/** A backward op of the softmax family: the upstream gradient g, the forward's output or input y (and for
+ *  logsumexp, optionally its result lse). */
+const backwardOp = (name: string, ...extra: string[]): Binding => ({
+  export: name, params: ['g', 'y', 'out', 'rows', 'C', 'S', 'scratch', 'B', ...extra], scratch: (c) => ({ fixed: c.arrays.lse ? {} : stridedScratch(c, 2) }), derived: B,
 });
 
 export const BINDINGS: Record<KernelName, Binding> = {
@@ -79,10 +80,9 @@ export const BINDINGS: Record<KernelName, Binding> = {
     export: 'distill_f32',
     params: ['s', 't', 'labels', 'loss', 'grad', 'scales', 'rows', 'C', 'halfS', 'wideS', 'halfT', 'wideT', 'invT', 'mode', 'beta', 'alpha', 'gscale', 'eT', 'total', 'totals'],
     scratch: (c) => ({
-      perRow: {
-        wideS: c.scalars.halfS ? c.scalars.C * 4 : 0, wideT: c.scalars.halfT ? c.scalars.C * 4 : 0,
-        eT: c.arrays.grad && c.scalars.mode === 0 ? c.scalars.C * 4 : 0, // the teacher's exponentials, for the gradient
-      },
+      // the teacher's exponentials, for the gradient: one row, reused, so it stays in cache between passes
+      fixed: { eT: c.arrays.grad && c.scalars.mode === 0 ? c.scalars.C * 4 : 0 },
+      perRow: { wideS: c.scalars.halfS ? c.scalars.C * 4 : 0, wideT: c.scalars.halfT ? c.scalars.C * 4 : 0 },
     }),
     totals: 1,
   },
@@ -92,7 +92,7 @@ export const BINDINGS: Record<KernelName, Binding> = {
   softmin: classOp('softmin_f32'),
   log_softmax_backward: backwardOp('log_softmax_backward_f32'),
   softmax_backward: backwardOp('softmax_backward_f32'),
-  logsumexp_backward: backwardOp('logsumexp_backward_f32'),
+  logsumexp_backward: backwardOp('logsumexp_backward_f32', 'lse'),
 };
 
 /** The module's exports: its memory, its globals, and the kernels as BINDINGS calls them. */
