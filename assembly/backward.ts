@@ -4,7 +4,7 @@
 //   logsumexp:   dx = g exp(x - logsumexp(x)) g one value per position
 // and softmin, softmax(-x). Sums are row_dot's (blocked, f64 between blocks); NaN and inf propagate as
 // PyTorch's formulas make them.
-import { row_blocks, combine, row_grad, Sums, store_part } from "./blocks";
+import { row_blocks, combine, row_grad, Sums, load_part, store_part } from "./blocks";
 import { row_dot, row_max } from "./rows";
 import { strided, Row } from "./strided";
 import { softmax_f32 } from "./softmax";
@@ -74,11 +74,45 @@ export function softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: 
   else strided(Row.SOFTMAX_BACKWARD, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
-/** The backward of logsumexp: g has N*S floats, x and out are (N, C, S); out must not be x. For S > 1,
- *  scratch holds 2*B*C floats. */
-export function logsumexp_backward_f32(g: usize, x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
-  if (S == 1) logsumexp_backward_rows(g, x, out, N, C);
+/** The backward of logsumexp: g has N*S floats, x and out are (N, C, S); out must not be x. With lse (N*S
+ *  floats, the forward's result) it is PyTorch's g exp(x - lse) elementwise; without, the rows' softmax is
+ *  computed (for S > 1, scratch holds 2*B*C floats). */
+export function logsumexp_backward_f32(g: usize, x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32, lse: usize): void {
+  if (lse) logsumexp_backward_given(g, x, lse, out, N, C, S);
+  else if (S == 1) logsumexp_backward_rows(g, x, out, N, C);
   else strided(Row.LOGSUMEXP_BACKWARD, x, 0, out, g, NO_ARGS, N, C, S, scratch, B);
+}
+
+/** g exp(x - lse) at each element, g and lse one value per position: with the forward's result saved, one
+ *  pass with no reduction (what autograd runs). Vectors run along the classes (S == 1) or the positions. */
+function logsumexp_backward_given(g: usize, x: usize, lse: usize, out: usize, N: i32, C: i32, S: i32): void {
+  const k0 = exp_k(0), k1 = exp_k(1), k2 = exp_k(2), k3 = exp_k(3), k4 = exp_k(4), k5 = exp_k(5), k6 = exp_k(6), k7 = exp_k(7), k8 = exp_k(8);
+  const zero = f32x4.splat(0);
+  if (S == 1) {
+    for (let n = 0; n < N; n++) {
+      const o = <usize>n * C << 2, p = <usize>n << 2;
+      const gv = f32x4.splat(load<f32>(g + p)), lv = f32x4.splat(load<f32>(lse + p));
+      for (let i = 0; i < C; i += 4) {
+        const e = o + (<usize>i << 2), d = f32x4.sub(v128.load(x + e), lv);
+        // x <= logsumexp(x): expneg; exp_any (a division) only for a vector that is not
+        let p = expneg_k(d, k0, k1, k2, k3, k4, k5, k6, k7, k8);
+        if (v128.any_true(f32x4.gt(d, zero))) p = exp_any(d, zero);
+        store_part(out + e, f32x4.mul(gv, p), min(4, C - i));
+      }
+    }
+    return;
+  }
+  for (let n = 0; n < N; n++) {
+    const p = <usize>n * S << 2;
+    for (let c = 0; c < C; c++) {
+      const o = (<usize>n * C + c) * S << 2;
+      for (let s = 0; s < S; s += 4) {
+        const k = min(4, S - s), e = o + (<usize>s << 2), q = p + (<usize>s << 2);
+        const d = f32x4.sub(load_part(x + e, k, 0), load_part(lse + q, k, 0));
+        store_part(out + e, f32x4.mul(load_part(g + q, k, 0), exp_any(d, zero)), k);
+      }
+    }
+  }
 }
 
 /** softmin(x) = softmax(-x) along the class axis: -x into out, then softmax there (out may equal x). */

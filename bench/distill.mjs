@@ -33,7 +33,7 @@ await xent.init();
 const info = xent.getBackendInfo();
 console.log(`${process.release.name} ${process.version}, backend ${info.name} (${info.build}), ${ROUNDS} rounds, medians of the rounds' medians`);
 console.log('copy: ordinary Float32Arrays (copied into WASM memory and out each call); zero-copy: every array from allocFloat32\n');
-console.log('| shape | inputs | distill+grad ms | PyTorch ms | vs PyTorch (>= 3) | CE+grad ms | distill / CE (<= 1.6) | backward / forward: logSoftmax, softmax, logSumExp (<= 1.3) |');
+console.log('| shape | inputs | distill+grad ms | PyTorch ms | vs PyTorch (>= 3) | CE+grad ms | distill / CE (<= 1.6) | backward / forward: logSoftmax, softmax, logSumExp, logSumExp given its result (<= 1.3) |');
 console.log('|---|---|--:|--:|--:|--:|--:|---|');
 const dir = mkdtempSync(join(tmpdir(), 'xent-distill-'));
 try {
@@ -68,7 +68,7 @@ try {
       const d = (k) => (zeroCopy ? held[k].data : held[k]);
       const T = (k, shape = [N, C]) => ({ data: d(k), shape });
       const o = (b) => (zeroCopy ? b.data : b);
-      const rounds = { d: [], ce: [], bw: [[], [], []] };
+      const rounds = { d: [], ce: [], bw: [[], [], [], []] };
       let loss = 0;
       for (let r = 0; r < ROUNDS; r++) {
         rounds.d.push(median(() => { loss = xent.distillationLossWithGrad(T('s'), T('t'), { temperature: 2, out: o(out) }).loss; }));
@@ -77,6 +77,8 @@ try {
           [() => xent.logSoftmax(T('s'), { out: o(out2) }), () => xent.logSoftmaxBackward(T('g'), T('ls'), { out: o(out) })],
           [() => xent.softmax(T('s'), { out: o(out2) }), () => xent.softmaxBackward(T('g'), T('sm'), { out: o(out) })],
           [() => xent.logSumExp(T('s'), { out: lse }), () => xent.logSumExpBackward(T('gl', [N]), T('s'), { out: o(out) })],
+          // given the forward's result, as autograd saves it
+          [() => xent.logSumExp(T('s'), { out: lse }), () => xent.logSumExpBackward(T('gl', [N]), T('s'), { out: o(out), result: lse })],
         ];
         pairs.forEach(([f, b], i) => rounds.bw[i].push(median(b) / median(f)));
       }

@@ -47,6 +47,7 @@ function calls(x, { N, C, logits, targets, probs }, wide) {
     ['logSoftmaxBackward', () => x.logSoftmaxBackward(input, y.logSoftmax, { out })],
     ['softmaxBackward', () => x.softmaxBackward(input, y.softmax, { out })],
     ['logSumExpBackward', () => x.logSumExpBackward(y.lse, input, { out })],
+    ['logSumExpBackward given result', () => x.logSumExpBackward(y.lse, input, { out, result: y.lse })],
     ['distillationLossWithGrad', () => x.distillationLossWithGrad(input, teacher, { temperature: 2, out })],
   ]);
 }

@@ -1,7 +1,7 @@
 // logSoftmax, softmax, softmin and logSumExp along any axis, and their backward: the tensor reads as
 // (N, C, S) around that axis.
 import { runBackwardOp, runClassOp } from './ops/class-ops.ts';
-import type { SoftmaxOptions, Tensor, TensorLike } from './types.ts';
+import type { LogSumExpBackwardOptions, SoftmaxOptions, Tensor, TensorLike } from './types.ts';
 
 /**
  * log_softmax(x) = x - logsumexp(x) along options.dim (default: the last axis), computed in log space so
@@ -50,8 +50,10 @@ export function softmaxBackward(gradOutput: Tensor | Float32Array | TensorLike, 
 /**
  * The backward of logSumExp: d/dx = g * softmax(input) along options.dim, g shaped like logSumExp's
  * result (or with that axis kept as 1). Shaped like input. Where a row's max is infinite it is PyTorch's
- * g * exp(input - logsumexp): NaN at +inf entries and 0 elsewhere; NaN for an all -inf row.
+ * g * exp(input - logsumexp): NaN at +inf entries and 0 elsewhere; NaN for an all -inf row. With
+ * options.result (the forward's logSumExp, as autograd saves it) it is g * exp(input - result) exactly as
+ * PyTorch computes it, in one pass instead of a softmax.
  */
-export function logSumExpBackward(gradOutput: Tensor | Float32Array | TensorLike, input: Tensor | Float32Array | TensorLike, options?: SoftmaxOptions): Float32Array {
+export function logSumExpBackward(gradOutput: Tensor | Float32Array | TensorLike, input: Tensor | Float32Array | TensorLike, options?: LogSumExpBackwardOptions): Float32Array {
   return runBackwardOp('logsumexp_backward', gradOutput, input, options);
 }

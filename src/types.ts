@@ -106,6 +106,12 @@ export interface SoftmaxOptions {
   out?: Float32Array;
 }
 
+export interface LogSumExpBackwardOptions extends SoftmaxOptions {
+  /** The forward's result, logSumExp(input) along dim (shaped like gradOutput may be), as autograd keeps
+   *  it: the gradient is then PyTorch's g * exp(input - result) in one pass, with no reduction. */
+  result?: Tensor | Float32Array | TensorLike;
+}
+
 export type BackendName = 'wasm' | 'js';
 
 /** The wasm backend's two builds: 'relaxed-simd' (fused multiply-adds, where the engine has relaxed SIMD)

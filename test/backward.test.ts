@@ -2,6 +2,7 @@
 // nllLossWithGrad against PyTorch (test/fixtures/torch-backward.json, written by gen_backward.py: float64 on
 // the float32 inputs, torch._*_backward_data and autograd), on every backend, with every spelling of dim; the
 // backward ops also against central differences of float64 references written here, independent of src/.
+// logSumExpBackward also with options.result (the forward's result, as autograd saves it).
 // Also: options.out is used and returned, the inputs are never written, a gradOutput of the wrong shape is a
 // RangeError and a non-tensor a TypeError, and softmin is bit for bit softmax of the negated input.
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,9 @@ const backwardCases = raw.filter((c) => c.op in BACKWARD).map((c) => ({
   // the forward's output (log_softmax, softmax) or its input (logsumexp)
   second: tensorOf(c.output ?? c.input),
   want: values(c.expected),
+  // logsumexp: the float32 forward's result, and g exp(x - result) at it (options.result)
+  result: c.result ? tensorOf(c.result) : null,
+  wantGiven: c.expectedGiven ? values(c.expectedGiven) : null,
 }));
 
 const FORWARD = { softmax, log_softmax: logSoftmax, logsumexp: logSumExp, softmin };
@@ -155,6 +159,17 @@ describe.each(BACKENDS)('backward ops, softmin and nllLossWithGrad on %s', (back
     }
   });
 
+  it('logSumExpBackward with options.result, the float32 forward\'s result as PyTorch saves it: g * exp(x - result)', () => {
+    const given = backwardCases.filter((c) => c.result);
+    expect(given.length).toBe(10);
+    for (const c of given) {
+      c.dims.forEach((dim, k) => {
+        const got = logSumExpBackward(spelled(c.gradOutput, k), spelled(c.second, k), { ...dimOption(dim), result: spelled(c.result!, k) });
+        expectClose(got, c.wantGiven!, TOL.grad, `${c.name} (dim ${dim}), result given`);
+      });
+    }
+  });
+
   it(`${forwardCases.length} PyTorch cases of softmin, and of 0-d softmax, logSoftmax, logSumExp, softmin`, () => {
     expect(forwardCases.length).toBe(27);
     for (const c of forwardCases) {
@@ -191,6 +206,11 @@ describe.each(BACKENDS)('backward ops, softmin and nllLossWithGrad on %s', (back
         expectClose(lse, centralDifferences(x, (xs) => dot(gReduced, logSumExp64(xs, shape, dim))), FD_TOL, 'logSumExpBackward');
         // keepdim's gradOutput shape is accepted too, with the same result
         expectSameBits(logSumExpBackward({ data: gReduced, shape: kept }, input, { dim }), lse, 'logSumExpBackward, kept dim');
+        // and the forward's result, in either shape
+        const result = logSumExp(input, { dim });
+        const given = logSumExpBackward({ data: gReduced, shape: reduced }, input, { dim, result: { data: result, shape: reduced } });
+        expectClose(given, centralDifferences(x, (xs) => dot(gReduced, logSumExp64(xs, shape, dim))), FD_TOL, 'logSumExpBackward, result given');
+        expectSameBits(logSumExpBackward({ data: gReduced, shape: kept }, input, { dim, result: { data: result, shape: kept } }), given, 'result given, kept dim');
       });
     }
   });
@@ -203,6 +223,7 @@ describe.each(BACKENDS)('backward ops, softmin and nllLossWithGrad on %s', (back
     const g3 = Float32Array.from({ length: 3 }, () => randn(rand));
     const logp = logSoftmax({ data: x, shape });
     const p = softmax({ data: x, shape });
+    const lse3 = logSumExp({ data: x, shape });
     const target = Int32Array.of(4, -100, 0);
     const weight = Float32Array.of(0.5, 1, 1.5, 2, 0.25);
     const calls: Array<[name: string, inputs: Float32Array[], call: (out?: Float32Array) => Float32Array]> = [
@@ -210,6 +231,7 @@ describe.each(BACKENDS)('backward ops, softmin and nllLossWithGrad on %s', (back
       ['logSoftmaxBackward dim 0', [g, logp], (out) => logSoftmaxBackward({ data: g, shape }, { data: logp, shape }, { dim: 0, out })],
       ['softmaxBackward', [g, p], (out) => softmaxBackward({ data: g, shape }, { data: p, shape }, { out })],
       ['logSumExpBackward', [g3, x], (out) => logSumExpBackward({ data: g3, shape: [3] }, { data: x, shape }, { out })],
+      ['logSumExpBackward, result given', [g3, x, lse3], (out) => logSumExpBackward({ data: g3, shape: [3] }, { data: x, shape }, { out, result: lse3 })],
       ['softmin', [x], (out) => softmin({ data: x, shape }, { out })],
       ['nllLossWithGrad', [logp, weight, g3], (out) =>
         nllLossWithGrad({ data: logp, shape }, target, { weight, reduction: 'none', gradOutput: g3, out }).grad],
@@ -236,6 +258,12 @@ describe.each(BACKENDS)('backward ops, softmin and nllLossWithGrad on %s', (back
     expectRefused(() => logSumExpBackward(new Float32Array(5), t45), RangeError, /^(?=[\s\S]*gradOutput)(?=[\s\S]*\[5\])(?=[\s\S]*\[4(, 5)?\])/);
     expectRefused(() => logSumExpBackward({ data: new Float32Array(4), shape: [1, 4] }, t45), RangeError, naming('gradOutput', '[1, 4]'));
     expectRefused(() => logSumExpBackward(new Float32Array(4), t45, { dim: 0 }), RangeError, naming('gradOutput', '[4]'));
+    // options.result is shaped like gradOutput may be; it is a tensor; out may not be it
+    expectRefused(() => logSumExpBackward(new Float32Array(4), t45, { result: new Float32Array(5) }), RangeError, naming('options.result', '[5]', '[4]'));
+    expectRefused(() => logSumExpBackward(new Float32Array(4), t45, { result: [1, 2, 3, 4] as never }), TypeError, /options\.result/);
+    const r4 = new Float32Array(4);
+    expectRefused(() => logSumExpBackward(new Float32Array(4), { data: new Float32Array(4), shape: [4, 1] }, { result: r4, out: r4 }), RangeError, /options\.result/);
+    expectRefused(() => logSoftmaxBackward(t45, t45, { result: r4 } as never), TypeError, /result/);
 
     expectRefused(() => logSoftmaxBackward([1, 2, 3] as never, new Float32Array(3)), TypeError, /gradOutput/);
     expectRefused(() => logSoftmaxBackward({ data: new Float64Array(3), shape: [3] } as never, new Float32Array(3)), TypeError, /gradOutput/);

@@ -158,7 +158,12 @@ function classOp(call: Call): CallResult {
 function backwardOp(call: Call): CallResult {
   const op = call.kernel as BackwardOp, { C, S } = call.scalars, N = call.rows;
   const g = dataOf<Float32Array>(call, 'g')!, y = dataOf<Float32Array>(call, 'y')!, out = dataOf<Float32Array>(call, 'out')!;
+  const lse = dataOf<Float32Array>(call, 'lse');
   forEachPosition(N, C, S, (pos, base) => {
+    if (lse) { // the forward's result given: PyTorch's g exp(x - lse) as it stands
+      for (let c = 0; c < C; c++) out[base + c * S] = g[pos] * Math.exp(y[base + c * S] - lse[pos]);
+      return;
+    }
     if (op === 'logsumexp_backward') {
       let m = maxOf(y, base, C, S);
       const finite = Number.isFinite(m);

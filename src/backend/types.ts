@@ -36,7 +36,8 @@ export type BackwardOp = 'log_softmax_backward' | 'softmax_backward' | 'logsumex
  *   and out.
  * - log_softmax_backward / softmax_backward / logsumexp_backward: the same layout; arrays g (the upstream
  *   gradient: like out, or one per position for logsumexp), y (the forward's output; its input for
- *   logsumexp, which out may not overwrite) and out.
+ *   logsumexp, which out may not overwrite), out, and for logsumexp optionally lse (its result, one per
+ *   position: then g exp(y - lse) elementwise).
  */
 export type KernelName = 'xent_index' | 'xent_prob' | 'bce' | 'kl_div' | 'distill' | ClassOp | BackwardOp;
 

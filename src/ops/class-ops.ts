@@ -6,7 +6,7 @@ import { checkInteger, checkOptions, readArg, shapeString } from '../args.ts';
 import { outBuffer, returnedOut } from '../outputs.ts';
 import { resolveTensor } from '../problem.ts';
 import { sameShape } from '../shape.ts';
-import type { SoftmaxOptions } from '../types.ts';
+import type { LogSumExpBackwardOptions, SoftmaxOptions } from '../types.ts';
 import { runFor } from './run.ts';
 
 interface Axis {
@@ -53,28 +53,35 @@ const SECOND = { log_softmax_backward: 'output', softmax_backward: 'output', log
 
 /**
  * The backward of log_softmax, softmax (given the upstream gradient and the forward's output) or
- * logsumexp (given it and the forward's input; the gradient is shaped like logsumexp's result): d/dx,
- * shaped like the second argument.
+ * logsumexp (given it and the forward's input; the gradient, and the forward's result if it is given, are
+ * shaped like logsumexp's result): d/dx, shaped like the second argument.
  */
-export function runBackwardOp(op: BackwardOp, gradOutput: unknown, second: unknown, options: SoftmaxOptions | undefined): Float32Array {
-  const opts = checkOptions(options, ['dim', 'out']);
+export function runBackwardOp(op: BackwardOp, gradOutput: unknown, second: unknown, options: LogSumExpBackwardOptions | undefined): Float32Array {
+  const lse = op === 'logsumexp_backward';
+  const opts = checkOptions(options, lse ? ['dim', 'out', 'result'] : ['dim', 'out']);
   const name = SECOND[op];
   const g = resolveTensor(readArg('gradOutput', gradOutput), 'gradOutput');
   const y = resolveTensor(readArg(name, second), name);
   const { N, C, S, reduced, kept } = axisOf(y.shape, opts.dim);
-  const lse = op === 'logsumexp_backward';
-  // logsumexp's gradient: its result's shape, or that with the axis kept (keepdim=True's)
-  if (lse ? !sameShape(g.shape, reduced) && !sameShape(g.shape, kept) : !sameShape(g.shape, y.shape)) {
+  // logsumexp's gradient and result: its result's shape, or that with the axis kept (keepdim=True's)
+  const resultShaped = (what: string, shape: readonly number[]) => {
+    if (lse ? sameShape(shape, reduced) || sameShape(shape, kept) : sameShape(shape, y.shape)) return;
     const want = lse ? `${shapeString(reduced)} (${name}.shape ${shapeString(y.shape)} without dim) or ${shapeString(kept)}` : `${shapeString(y.shape)} (${name}.shape)`;
-    throw new RangeError(`gradOutput.shape: expected ${want}, got ${shapeString(g.shape)}`);
-  }
+    throw new RangeError(`${what}.shape: expected ${want}, got ${shapeString(shape)}`);
+  };
+  resultShaped('gradOutput', g.shape);
+  const r = opts.result === undefined ? null : resolveTensor(readArg('options.result', opts.result), 'options.result');
+  if (r) resultShaped('options.result', r.shape);
   // out may overwrite gradOutput or the output in place, but not logsumexp's input, which its kernel may
   // read twice
   const inPlace = lse ? null : opts.out === y.data ? y.data : g.data;
-  const out = outBuffer(opts.out, y.data.length, [['gradOutput.data', g.data], [`${name}.data`, y.data]], inPlace);
+  const out = outBuffer(opts.out, y.data.length, [['gradOutput.data', g.data], [`${name}.data`, y.data], ...(r ? [['options.result.data', r.data] as const] : [])], inPlace);
   const result = y.data.length === 0 ? out : runFor({
     kernel: op, rows: N * S === 0 ? 0 : N, scalars: { C, S },
-    arrays: { g: { role: 'in', data: g.data, per: lse ? S : C * S }, y: { role: 'in', data: y.data, per: C * S }, out: { role: 'out', data: out, per: C * S } },
+    arrays: {
+      g: { role: 'in', data: g.data, per: lse ? S : C * S }, y: { role: 'in', data: y.data, per: C * S }, out: { role: 'out', data: out, per: C * S },
+      lse: r ? { role: 'in', data: r.data, per: S } : null,
+    },
     over: lse ? undefined : inPlace === y.data ? ['out', 'y'] : ['out', 'g'],
   }, 'out');
   return returnedOut(result, out, opts.out);
