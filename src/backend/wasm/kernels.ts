@@ -4,6 +4,7 @@
 // are used where they are. The kernel's parameter order and scratch needs come from abi.ts.
 import { checkInteger } from '../../args.ts';
 import type { Call, CallResult, Floats, Kernels } from '../types.ts';
+import { blockRows } from '../blocks.ts';
 import { BINDINGS, checkBindings, type Binding } from './abi.ts';
 import { PAGE, WasmHeap } from './heap.ts';
 import { exportsOf } from './module.ts';
@@ -166,9 +167,11 @@ export class WasmKernels implements Kernels {
     const rowsAt = slot.get('rows')!, totalAt = slot.get('total'), zTotalAt = slot.get('zTotal'), cycleAt = slot.get('cycle0');
     const kernel = this.ex[b.export] as (...args: number[]) => void;
 
-    let total = 0, zTotal = 0;
-    for (let row0 = 0; row0 < call.rows; row0 += rows) {
-      const r = Math.min(rows, call.rows - row0);
+    // totals add up by reduction blocks (blocks.ts): a chunk never crosses a block's end
+    const block = b.totals ? blockRows(call) : Infinity;
+    let total = 0, zTotal = 0, blockTotal = 0, blockZ = 0;
+    for (let row0 = 0, r = 0; row0 < call.rows; row0 += r) {
+      r = Math.min(rows, call.rows - row0, block - (row0 % block));
       p = chunkStart;
       for (const l of lanes) {
         if (l.at >= 0 || l.host) continue;
@@ -206,13 +209,19 @@ export class WasmKernels implements Kernels {
         }
       }
       args[rowsAt] = r;
-      // the running totals go into each call, which adds its rows in order: the sums do not depend on the chunks
-      if (totalAt !== undefined) args[totalAt] = total;
-      if (zTotalAt !== undefined) args[zTotalAt] = zTotal;
+      // the block's running totals go into each call, which adds its rows in order: the sums do not
+      // depend on the chunks
+      if (row0 % block === 0) blockTotal = blockZ = 0;
+      if (totalAt !== undefined) args[totalAt] = blockTotal;
+      if (zTotalAt !== undefined) args[zTotalAt] = blockZ;
       kernel(...args);
       if (totals) {
-        total = heap.f64[totals / 8];
-        if (b.totals === 2) zTotal = heap.f64[totals / 8 + 1];
+        blockTotal = heap.f64[totals / 8];
+        if (b.totals === 2) blockZ = heap.f64[totals / 8 + 1];
+        if ((row0 + r) % block === 0 || row0 + r === call.rows) {
+          total += blockTotal;
+          zTotal += blockZ;
+        }
       }
       for (const l of lanes) {
         if (!l.out || l.at >= 0) continue;
