@@ -28,28 +28,36 @@ const NODE_ONLY = [
     .filter((f) => /\bfrom\s+['"]node:|\bimport\(\s*['"]node:/.test(readFileSync(f, 'utf8'))),
 ];
 
+/** The pages of the pool suite's second run: cross-origin isolated (COOP/COEP), where workers can share
+ *  memory. */
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+const browser = (name: string) => ({
+  enabled: true,
+  headless: true,
+  screenshotFailures: false,
+  provider: playwright({
+    launchOptions: {
+      executablePath,
+      // root in a container: no sandbox; no GPU; and no background traffic to Google's services
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync',
+      ],
+    },
+  }),
+  instances: [{ browser: 'chromium' as const, name }],
+  commands,
+});
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...NODE_ONLY],
     globalSetup: ['test/browser/global-setup.ts'],
     testTimeout: 60_000,
-    browser: {
-      enabled: true,
-      headless: true,
-      screenshotFailures: false,
-      provider: playwright({
-        launchOptions: {
-          executablePath,
-          // root in a container: no sandbox; no GPU; and no background traffic to Google's services
-          args: [
-            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync',
-          ],
-        },
-      }),
-      instances: [{ browser: 'chromium' }],
-      commands,
-    },
+    projects: [
+      { extends: true, test: { name: 'page', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NODE_ONLY], browser: browser('chromium') } },
+      // the pool again, on a cross-origin isolated page: memory shared, a call's rows split over the workers
+      { extends: true, server: { headers: ISOLATED }, test: { name: 'isolated-page', include: ['test/pool.test.ts'], browser: browser('chromium-isolated') } },
+    ],
   },
 });

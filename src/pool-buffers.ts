@@ -1,10 +1,10 @@
-// Buffers that move between a pool and its workers, kept for the next call: a fresh 65 MB array per call
+// Buffers that move between a pool and its workers (or, shared, stage its arguments), kept for the next call: a fresh 65 MB array per call
 // costs more than the call (its pages are faulted in and zeroed). At most `max` are kept, whatever their
 // sizes; the others are left to the garbage collector.
 export class BufferCache {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private kept = 0;
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number, private readonly make: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes)) {}
 
   /** A buffer of `bytes` bytes: a kept one, or a new one. */
   take(bytes: number): ArrayBuffer {
@@ -13,7 +13,7 @@ export class BufferCache {
       this.kept--;
       return list.pop()!;
     }
-    return new ArrayBuffer(bytes);
+    return this.make(bytes);
   }
 
   /** Keeps a buffer that came back (not a detached one) while there is room. */

@@ -1,9 +1,12 @@
-// A worker of createPool's pool (src/pool.ts): runs xent's public functions by name on its own module
-// instance and posts the results back, their fresh arrays transferred (not copied). Node (worker_threads)
-// and browsers (module Workers) alike.
+// A worker of createPool's pool (src/pool.ts), on its own module instance: runs rows of a kernel call over
+// shared memory (pool-split.ts), or, where memory cannot be shared, xent's public functions by name, their
+// results posted back with their fresh arrays transferred (not copied). Node (worker_threads) and browsers
+// (module Workers) alike.
 import * as xent from './index.ts';
 
+import { kernels } from './backend/select.ts';
 import { BufferCache, ownedBuffers } from './pool-buffers.ts';
+import { runRows, type RowsRequest } from './pool-split.ts';
 
 interface Request {
   id: number;
@@ -18,13 +21,24 @@ type Post = (message: unknown, transfer?: ArrayBuffer[]) => void;
 /** Output buffers the pool sent back after copying them into its callers' arrays. */
 const outputs = new BufferCache(4);
 
-function handle(message: { init?: { backend: xent.BackendChoice; relaxed?: boolean }; recycle?: ArrayBuffer } & Partial<Request>, post: Post): void {
+type Message = { init?: { backend: xent.BackendChoice; relaxed?: boolean }; recycle?: ArrayBuffer; rows?: RowsRequest } & Partial<Request>;
+
+function handle(message: Message, post: Post): void {
   if (message.init) {
     xent.setBackend(message.init.backend, message.init.relaxed === undefined ? undefined : { relaxed: message.init.relaxed });
     post({ ready: xent.getBackendInfo() });
     return;
   }
   if (message.recycle) return outputs.give(message.recycle);
+  if (message.rows) { // a call's rows over shared memory (pool-split.ts): only the blocks' totals go back
+    try {
+      post({ id: message.id, totals: runRows((call) => kernels().run(call), message.rows) });
+    } catch (e) {
+      const err = e as Error;
+      post({ id: message.id, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+    }
+    return;
+  }
   const { id, fn, args, outLength } = message as Request;
   // the argument copies the pool moved here go back with the answer, for its next call
   const inputs = args.flatMap(ownedBuffers);

@@ -1,11 +1,14 @@
 // createPool: xent's compute functions on worker threads (Node's worker_threads, browsers' module Workers),
-// as Promises, so that a call never blocks the calling thread. Each call runs whole on one worker, on the
-// same kernels and build as the calling thread: results are the synchronous API's, bit for bit. Arguments
-// are read once here (tensor-likes' getters included) and copied to the worker; results move back (their
-// buffers transferred), and a caller's `out` receives them. Calls complete in the order they were made.
+// as Promises, so that a call never blocks the calling thread, on the same kernels and build as the calling
+// thread: results are the synchronous API's, bit for bit, for any number of workers. Where memory can be
+// shared (always in Node; in cross-origin isolated pages) one call's rows are split over every worker
+// (pool-split.ts). Elsewhere each call runs whole on one worker: its arguments are read once here (tensor-
+// likes' getters included) and copied to the worker, its results move back (their buffers transferred),
+// and a caller's `out` receives them. Calls complete in the order they were made.
 import { readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
 import { BufferCache } from './pool-buffers.ts';
+import { sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
 import type * as Xent from './index.ts';
 
 /** The functions a pool runs: every public function of xent that computes. */
@@ -29,8 +32,14 @@ export type Pool = { [K in PoolFunction]: Async<(typeof Xent)[K]> } & {
   readonly workers: number;
   /** Calls whose first two arguments hold fewer values run on the calling thread (SYNC_BELOW). */
   readonly syncBelow: number;
-  /** How calls reach the workers: 'copy' (arguments copied to the worker, results back), and why. */
-  readonly info: { mode: 'copy'; reason: string };
+  /** How calls reach the workers, and why: 'shared' (a call's rows split over the workers, through
+   *  shared memory), or 'copy' (each call whole on one worker, its arguments copied to it, its results
+   *  back). */
+  readonly info: { mode: 'shared' | 'copy'; reason: string };
+  /** `n` floats (zeros) that the workers read and write where they are, with no copy: memory shared with
+   *  them in 'shared' mode (a SharedArrayBuffer), an ordinary array in 'copy' mode. `data` throws after
+   *  free(). */
+  allocFloat32(n: number): { readonly length: number; readonly data: Float32Array; free(): void };
   /** Ends the workers; calls made after it reject. */
   close(): Promise<void>;
 };
@@ -101,10 +110,14 @@ function floatsOf(v: unknown): number {
   return ArrayBuffer.isView(data) ? (data as unknown as ArrayLike<unknown>).length : Infinity;
 }
 
+/** xent's public functions (imported late: index.ts exports createPool). */
+async function xentModule(): Promise<Record<string, (...a: unknown[]) => unknown>> {
+  return (await import('./index.ts')) as unknown as Record<string, (...a: unknown[]) => unknown>;
+}
+
 /** The synchronous function, on this thread. */
 async function sync(fn: PoolFunction, args: unknown[]): Promise<unknown> {
-  const xent = (await import('./index.ts')) as unknown as Record<string, (...a: unknown[]) => unknown>;
-  return xent[fn](...args);
+  return (await xentModule())[fn](...args);
 }
 
 /**
@@ -118,12 +131,14 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const n = options.workers ?? Math.min(8, Math.max(1, await cores()));
   if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`createPool: options.workers: expected an integer, got ${String(n)}`);
   if (n < 1) throw new RangeError(`createPool: options.workers: expected an integer >= 1, got ${n}`);
-  const info = getBackendInfo();
-  const init = { backend: info.choice, relaxed: info.build === undefined ? undefined : info.build === 'relaxed-simd' };
-  const ports = await Promise.all(Array.from({ length: n }, spawn));
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void; out: Float32Array | null; port: number }>();
+  const backend = getBackendInfo();
+  const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd' };
+  const [ports, functions] = await Promise.all([Promise.all(Array.from({ length: n }, spawn)), xentModule()]);
+  const shared = sharedMemory();
+  /** Answers awaited, by request id: each with its worker, to count what it has to do. */
+  const pending = new Map<number, { answer(m: any): void; fail(e: unknown): void; port: number }>();
   const busy = new Array<number>(n).fill(0);
-  const inputs = new BufferCache(8); // argument copies, back from the workers
+  const inputs = new BufferCache(8); // argument copies, back from the workers ('copy' mode)
   let nextId = 0, closed = false, last: Promise<unknown> = Promise.resolve();
   await Promise.all(ports.map((port) => new Promise<void>((ready) => {
     port.onMessage((m) => {
@@ -133,31 +148,27 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
       }
       const job = pending.get(m.id)!;
       pending.delete(m.id);
-      for (const b of m.inputs) inputs.give(b);
       if (--busy[job.port] === 0) port.hold(false);
-      if (m.error) return job.reject(new (ERRORS[m.error.name] ?? Error)(m.error.message));
-      let result = m.result;
-      // the caller's out (not sent: the worker wrote its own) receives the result, and is what comes back
-      const written: Float32Array | null = !job.out ? null : result instanceof Float32Array ? result : result?.grad instanceof Float32Array ? result.grad : null;
-      if (job.out && written) {
-        job.out.set(written);
-        result = result === written ? job.out : { ...result, grad: job.out };
-        port.post({ recycle: written.buffer }, [written.buffer as ArrayBuffer]); // the worker's next out
-      }
-      job.resolve(result);
+      if (m.error) return job.fail(new (ERRORS[m.error.name] ?? Error)(m.error.message));
+      job.answer(m);
     });
     port.post({ init });
   })));
 
-  function call(fn: PoolFunction, args: unknown[]): Promise<unknown> {
-    if (closed) return Promise.reject(new Error(`xent pool: ${fn} was called after close()`));
-    if (Math.max(floatsOf(args[0]), floatsOf(args[1])) < SYNC_BELOW) { // a round trip would cost more than the call
-      const here = last.then(() => sync(fn, args), () => sync(fn, args));
-      last = here.catch(() => undefined);
-      return here;
-    }
-    // the options' out stays here, and is not copied: the worker writes a kept buffer of its own, which
-    // moves back and is copied into it
+  /** Posts a request to worker k; resolves with its answer. */
+  function send(k: number, message: object, transfer?: ArrayBuffer[]): Promise<any> {
+    if (busy[k]++ === 0) ports[k].hold(true);
+    const id = nextId++;
+    const answer = new Promise((answer, fail) => pending.set(id, { answer, fail, port: k }));
+    ports[k].post({ id, ...message }, transfer);
+    return answer;
+  }
+
+  const splitter = new Splitter(n, (k, rows: RowsRequest) => send(k, { rows }).then((m) => m.totals as Float64Array));
+
+  /** 'copy' mode: the whole call on the least busy worker, its arguments copied there (the options' out
+   *  stays here: the worker writes a kept buffer of its own, which moves back and is copied into it). */
+  async function whole(fn: PoolFunction, args: unknown[]): Promise<unknown> {
     const options = args.length > 1 ? args[args.length - 1] : undefined;
     let out: Float32Array | null = null, sent = args;
     if (typeof options === 'object' && options !== null && !Array.isArray(options) && !ArrayBuffer.isView(options) && !('data' in options)) {
@@ -167,18 +178,37 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
         sent = [...args.slice(0, -1), rest];
       }
     }
-    let posted: unknown[];
     const transfer: ArrayBuffer[] = [];
-    try {
-      posted = sent.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
-    } catch (e) {
-      return Promise.reject(e);
+    const posted = sent.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
+    const k = busy.indexOf(Math.min(...busy));
+    const m = await send(k, { fn, args: posted, outLength: out?.length }, transfer);
+    for (const b of m.inputs) inputs.give(b);
+    let result = m.result;
+    // the caller's out (not sent: the worker wrote its own) receives the result, and is what comes back
+    const written: Float32Array | null = !out ? null : result instanceof Float32Array ? result : result?.grad instanceof Float32Array ? result.grad : null;
+    if (out && written) {
+      out.set(written);
+      result = result === written ? out : { ...result, grad: out };
+      ports[k].post({ recycle: written.buffer }, [written.buffer as ArrayBuffer]); // the worker's next out
     }
-    const k = busy.indexOf(Math.min(...busy)); // the least busy worker
-    if (busy[k]++ === 0) ports[k].hold(true);
-    const id = nextId++;
-    const done = new Promise((resolve, reject) => pending.set(id, { resolve, reject, out, port: k }));
-    ports[k].post({ id, fn, args: posted, outLength: out?.length }, transfer);
+    return result;
+  }
+
+  function call(fn: PoolFunction, args: unknown[]): Promise<unknown> {
+    if (closed) return Promise.reject(new Error(`xent pool: ${fn} was called after close()`));
+    let done: Promise<unknown>;
+    if (Math.max(floatsOf(args[0]), floatsOf(args[1])) < SYNC_BELOW) { // a round trip would cost more than the call
+      done = last.then(() => sync(fn, args), () => sync(fn, args));
+    } else if (shared.ok) {
+      // started now: the arguments are read and checked, and the first kernel call sent, before this returns
+      try {
+        done = splitter.run(functions[fn], args.map((a, i) => snapshot(`argument ${i}`, a)));
+      } catch (e) {
+        done = Promise.reject(e);
+      }
+    } else {
+      done = (async () => whole(fn, args))();
+    }
     // results resolve in the order the calls were made
     const ordered = last.then(() => done, () => done);
     last = ordered.catch(() => undefined);
@@ -188,11 +218,24 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const pool = {
     workers: n,
     syncBelow: SYNC_BELOW,
-    info: { mode: 'copy' as const, reason: 'each call runs whole on one worker; its arguments are copied to it and its results back' },
+    info: shared.ok ? { mode: 'shared' as const, reason: shared.reason } : { mode: 'copy' as const, reason: `${shared.reason}: each call runs whole on one worker, its arguments copied to it and its results back` },
+    allocFloat32(length: number) {
+      if (typeof length !== 'number' || !Number.isInteger(length)) throw new TypeError(`pool.allocFloat32: expected an integer number of floats, got ${String(length)}`);
+      if (length < 0) throw new RangeError(`pool.allocFloat32: expected a number of floats >= 0, got ${length}`);
+      let data: Float32Array | null = new Float32Array(shared.ok ? (new SharedArrayBuffer(length * 4) as unknown as ArrayBuffer) : new ArrayBuffer(length * 4));
+      return {
+        length,
+        get data(): Float32Array {
+          if (data === null) throw new TypeError('pool.allocFloat32: this array was freed');
+          return data;
+        },
+        free() { data = null; },
+      };
+    },
     async close() {
       closed = true;
       await Promise.all(ports.map((p) => p.terminate()));
-      for (const job of pending.values()) job.reject(new Error('xent pool: closed while the call was running'));
+      for (const job of pending.values()) job.fail(new Error('xent pool: closed while the call was running'));
       pending.clear();
     },
   } as Record<string, unknown>;

@@ -1,8 +1,11 @@
 // createPool from the built package (dist/: the workers load dist/pool-worker.js), on Node's worker_threads
-// in npm test and on module Workers in Chromium (npm run test:browser):
+// in npm test and on module Workers in Chromium (npm run test:browser: a page that is not cross-origin
+// isolated, where each call runs whole on one worker, and one that is, where memory is shared and a call's
+// rows are split over the workers):
 // every compute function through the pool gives the synchronous call's result, bit for bit, on 1 to 4
 // workers; calls in flight complete in order; errors reject with the sync API's class and message; a
-// caller's `out` receives the result; close() ends it; tensor-likes with getters are read on this side.
+// caller's `out` receives the result; pool.allocFloat32 memory is read and written where it is; close()
+// ends it; tensor-likes with getters are read on this side; memory stays flat over 1e4 calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as xent from '../dist/index.js';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
@@ -16,11 +19,13 @@ const POOL_FUNCTIONS = [
 ] as const;
 
 const rand = rng(16);
-const N = 64, C = 1100; // 70400 logits: above SYNC_BELOW, so that calls go to the workers
+// 1049600 logits: above SYNC_BELOW, so that calls go to the workers, and 4 reduction blocks (2^18 floats
+// each, 63 rows): a call's rows are split over the workers where memory is shared
+const N = 256, C = 4100;
 const x = { data: randomLogits(rand, N * C, 3), shape: [N, C] };
 const t = { data: randomLogits(rand, N * C, 3), shape: [N, C] };
 const ids = randomIndices(rand, N, C);
-const seq = { data: x.data, shape: [4, 16, C] }, seqIds = { data: ids, shape: [4, 16] };
+const seq = { data: x.data, shape: [16, 16, C] }, seqIds = { data: ids, shape: [16, 16] };
 const logp = { data: xent.logSoftmax(x), shape: [N, C] }, probs = { data: xent.softmax(x), shape: [N, C] };
 const g = { data: randomLogits(rand, N * C, 1), shape: [N, C] }, gl = { data: randomLogits(rand, N, 1), shape: [N] };
 const y01 = { data: probs.data, shape: [N, C] };
@@ -41,7 +46,7 @@ const CALLS: Record<(typeof POOL_FUNCTIONS)[number], unknown[]> = {
   tokenLogProbs: [seq, seqIds, { shift: true }],
   tokenStats: [seq, seqIds],
   perplexity: [seq, seqIds],
-  continuationLogProb: [seq, seqIds, { start: [1, 2, 3, 4] }],
+  continuationLogProb: [seq, seqIds, { start: Array.from({ length: 16 }, (_, i) => 1 + (i % 7)) }],
   causalLMLoss: [seq, seqIds],
   causalLMLossWithGrad: [seq, seqIds, { temperature: 2 }],
   binaryCrossEntropyWithLogits: [x, y01],
@@ -144,6 +149,57 @@ describe('createPool', () => {
       await p.close();
     }
   });
+
+  it('shares memory where it can (Node; a cross-origin isolated page), and says so in info', () => {
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+    expect(pool.info.mode).toBe(isolated ? 'shared' : 'copy');
+    expect(pool.info.reason).toMatch(isolated ? /SharedArrayBuffer/ : /cross-origin isolated/);
+  });
+
+  it('reads and writes pool.allocFloat32 memory where it is, and refuses it once freed', async () => {
+    const a = pool.allocFloat32(N * C), o = pool.allocFloat32(N * C);
+    expect(a.length).toBe(N * C);
+    expect(a.data.every((v) => v === 0)).toBe(true);
+    expect(typeof SharedArrayBuffer === 'function' && a.data.buffer instanceof SharedArrayBuffer).toBe(pool.info.mode === 'shared');
+    a.data.set(x.data);
+    const r = await pool.crossEntropyWithGrad({ data: a.data, shape: [N, C] }, ids, { out: o.data, zLoss: 1e-4 });
+    expect(r.grad).toBe(o.data);
+    expect(same(r, xent.crossEntropyWithGrad(x, ids, { zLoss: 1e-4 }))).toBe(true);
+    // in place, over the pool's memory: softmax's out is its input
+    const sm = await pool.softmax({ data: a.data, shape: [N, C] }, { out: a.data });
+    expect(sm).toBe(a.data);
+    expect(same(sm, xent.softmax(x))).toBe(true);
+    a.free();
+    expect(() => a.data).toThrow(TypeError);
+    expect(() => pool.allocFloat32(-1)).toThrow(RangeError);
+    expect(() => pool.allocFloat32(1.5)).toThrow(TypeError);
+    o.free();
+  });
+
+  it('checks arguments on the calling thread when memory is shared: check \'throw\' rejects with XentCheckError itself', async () => {
+    const bad = Int32Array.from(ids, (v, i) => (i === 7 ? C + 3 : v));
+    let want: Error | undefined;
+    try { xent.crossEntropy(x, bad, { check: 'throw' }); } catch (e) { want = e as Error; }
+    expect(want).toBeInstanceOf(xent.XentCheckError);
+    const got = await pool.crossEntropy(x, bad, { check: 'throw' }).then(() => null, (e: Error) => e);
+    expect(got?.message).toBe(want!.message);
+    if (pool.info.mode === 'shared') expect(got).toBeInstanceOf(xent.XentCheckError);
+  });
+
+  it.skipIf(typeof process === 'undefined' || !process.memoryUsage)('keeps memory flat over 1e4 calls (this thread\'s WASM memory and its array buffers)', async () => {
+    const small = { data: x.data.subarray(0, 17 * C), shape: [17, C] }, smallIds = ids.subarray(0, 17); // 69700 logits
+    const out = new Float32Array(17 * C);
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, () => pool.crossEntropyWithGrad(small, smallIds, { out })));
+    };
+    await run(2000);
+    const wasm = xent.getBackendInfo().wasmMemoryBytes, buffers = process.memoryUsage().arrayBuffers;
+    await run(10000);
+    expect(xent.getBackendInfo().wasmMemoryBytes).toBe(wasm);
+    // 1e4 calls stage 2.8 GB of arguments: kept buffers only, and the garbage collector's slack
+    expect(process.memoryUsage().arrayBuffers - buffers).toBeLessThan(64 * 2 ** 20);
+    expect(same(out, xent.crossEntropyWithGrad(small, smallIds).grad)).toBe(true);
+  }, 120_000);
 
   it('refuses a bad worker count, and calls after close() reject', async () => {
     await expect(xent.createPool({ workers: 0 })).rejects.toThrow(RangeError);

@@ -8,15 +8,31 @@ import type { Reduction } from '../types.ts';
  *  `divisor`, as an f32 value (the sum itself is accumulated in float64). */
 export function runReduced(call: Call, reduction: Reduction, divisor: number, per: number): { loss: number | Float32Array; result: CallResult } {
   if (reduction !== 'none') {
-    const result = kernels().run(call);
+    const result = run(call);
     return { loss: reduced(result.total, reduction, divisor), result };
   }
   const loss = new Float32Array(call.rows * per);
-  const result = kernels().run({ ...call, arrays: { ...call.arrays, loss: { role: 'out', data: loss, per } } });
+  const result = run({ ...call, arrays: { ...call.arrays, loss: { role: 'out', data: loss, per } } });
   return { loss, result };
 }
 
 /** Runs a call and returns its out array `name` (a fresh view if it lives in WASM memory that grew). */
 export function runFor(call: Call, name: string): Float32Array {
-  return kernels().run(call).outs[name];
+  return run(call).outs[name];
+}
+
+/** What runs the calls: the backend in use, or while `throughRunner` runs, its runner. */
+let runner: ((call: Call) => CallResult) | null = null;
+const run = (call: Call): CallResult => (runner ? runner(call) : kernels().run(call));
+
+/** @internal For the worker pool: runs `body` (an op) with every call it makes handed to `fn` instead of
+ *  the backend. */
+export function throughRunner<T>(fn: (call: Call) => CallResult, body: () => T): T {
+  const before = runner;
+  runner = fn;
+  try {
+    return body();
+  } finally {
+    runner = before;
+  }
 }
