@@ -25,12 +25,15 @@ type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promis
 export interface PoolOptions {
   /** Worker threads (default: the cores available, at most 8). */
   workers?: number;
+  /** Calls whose first two arguments hold fewer values than this run on the calling thread, in their
+   *  turn (default SYNC_BELOW; 0: every call goes to the workers, so none blocks the calling thread). */
+  syncBelow?: number;
 }
 
 export type Pool = { [K in PoolFunction]: Async<(typeof Xent)[K]> } & {
   /** How many workers. */
   readonly workers: number;
-  /** Calls whose first two arguments hold fewer values run on the calling thread (SYNC_BELOW). */
+  /** Calls whose first two arguments hold fewer values run on the calling thread (options.syncBelow). */
   readonly syncBelow: number;
   /** How calls reach the workers, and why: 'shared' (a call's rows split over the workers, through
    *  shared memory), or 'copy' (each call whole on one worker, its arguments copied to it, its results
@@ -98,10 +101,10 @@ function cloneable(name: string, v: unknown, transfer: ArrayBuffer[], buffers: B
 
 const ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError };
 
-/** Calls whose first two arguments hold fewer values than this run on the calling thread, in their turn: at
- *  1 x 1000 logits a worker's round trip (0.2 ms on Node 24) is five times the call itself, and below
- *  this size a call blocks for well under a millisecond. */
-export const SYNC_BELOW = 1 << 16;
+/** The default syncBelow: below about 4M values a call is faster on the calling thread than split over
+ *  two workers (bench/pool.mjs, Node 24 on 2 cores: a round trip costs about 0.6 ms, and 2048 x 1000
+ *  crossEntropy takes 3.5 ms here, 4.6 ms through the pool; 16 x 262144 breaks even). */
+export const SYNC_BELOW = 1 << 22;
 
 /** The number of values of an argument (a tensor-like's data, or a typed array); Infinity for anything
  *  else (a wrong kind of argument goes to a worker, whose error comes back). */
@@ -131,6 +134,9 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const n = options.workers ?? Math.min(8, Math.max(1, await cores()));
   if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`createPool: options.workers: expected an integer, got ${String(n)}`);
   if (n < 1) throw new RangeError(`createPool: options.workers: expected an integer >= 1, got ${n}`);
+  const syncBelow = options.syncBelow ?? SYNC_BELOW;
+  if (typeof syncBelow !== 'number' || !Number.isInteger(syncBelow)) throw new TypeError(`createPool: options.syncBelow: expected an integer, got ${String(syncBelow)}`);
+  if (syncBelow < 0) throw new RangeError(`createPool: options.syncBelow: expected an integer >= 0, got ${syncBelow}`);
   const backend = getBackendInfo();
   const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd' };
   const [ports, functions] = await Promise.all([Promise.all(Array.from({ length: n }, spawn)), xentModule()]);
@@ -197,7 +203,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   function call(fn: PoolFunction, args: unknown[]): Promise<unknown> {
     if (closed) return Promise.reject(new Error(`xent pool: ${fn} was called after close()`));
     let done: Promise<unknown>;
-    if (Math.max(floatsOf(args[0]), floatsOf(args[1])) < SYNC_BELOW) { // a round trip would cost more than the call
+    if (Math.max(floatsOf(args[0]), floatsOf(args[1])) < syncBelow) { // a round trip would cost more than the call
       done = last.then(() => sync(fn, args), () => sync(fn, args));
     } else if (shared.ok) {
       // started now: the arguments are read and checked, and the first kernel call sent, before this returns
@@ -217,7 +223,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
 
   const pool = {
     workers: n,
-    syncBelow: SYNC_BELOW,
+    syncBelow,
     info: shared.ok ? { mode: 'shared' as const, reason: shared.reason } : { mode: 'copy' as const, reason: `${shared.reason}: each call runs whole on one worker, its arguments copied to it and its results back` },
     allocFloat32(length: number) {
       if (typeof length !== 'number' || !Number.isInteger(length)) throw new TypeError(`pool.allocFloat32: expected an integer number of floats, got ${String(length)}`);
