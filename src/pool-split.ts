@@ -117,8 +117,9 @@ export class Splitter {
           held.push(buffer);
           const Ctor = data.constructor as new (b: ArrayBuffer, o: number, n: number) => Floats;
           staged.push((s = { from: data, to: new Ctor(buffer, 0, data.length) }));
-          if (a.role === 'in') copyIn.push({ from: data, to: s.to, per: a.per });
         }
+        const to = s.to;
+        if (a.role === 'in' && !copyIn.some((c) => c.to === to)) copyIn.push({ from: data, to, per: a.per });
         if (a.role === 'out' && within(data, callers)) copyOut.push({ from: s.to, to: data, per: a.per });
         data = s.to;
       }
@@ -135,9 +136,12 @@ export class Splitter {
       const answer = this.send(j % this.workers, { call: shipped, r0, r1 });
       answers.push(copyOut.length ? answer.then((t) => (copyOut.forEach((c) => copyRows(c, r0, r1)), t)) : answer);
     }
+    // every range settled before a failure is passed on: no worker still writes the staging given back
+    const settled = await Promise.allSettled(answers);
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
     // the blocks' totals in block order (the ranges are in order, and each lists its blocks in order)
     let total = 0, zTotal = 0;
-    for (const totals of await Promise.all(answers)) {
+    for (const totals of settled.map((r) => (r as PromiseFulfilledResult<Float64Array>).value)) {
       for (let i = 0; i < totals.length; i += 2) {
         total += totals[i];
         zTotal += totals[i + 1];

@@ -154,6 +154,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
       }
       const job = pending.get(m.id)!;
       pending.delete(m.id);
+      for (const b of m.inputs ?? []) inputs.give(b); // 'copy' mode's argument copies, for the next call
       if (--busy[job.port] === 0) port.hold(false);
       if (m.error) return job.fail(new (ERRORS[m.error.name] ?? Error)(m.error.message));
       job.answer(m);
@@ -188,7 +189,6 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     const posted = sent.map((a, i) => cloneable(`argument ${i}`, a, transfer, inputs));
     const k = busy.indexOf(Math.min(...busy));
     const m = await send(k, { fn, args: posted, outLength: out?.length }, transfer);
-    for (const b of m.inputs) inputs.give(b);
     let result = m.result;
     // the caller's out (not sent: the worker wrote its own) receives the result, and is what comes back
     const written: Float32Array | null = !out ? null : result instanceof Float32Array ? result : result?.grad instanceof Float32Array ? result.grad : null;
