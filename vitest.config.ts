@@ -13,6 +13,7 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, 'test/browser/**', ...(process.env.XENT_LARGE ? [] : ['test/large.test.ts'])],
     // the 2M-row mean takes ~2.5 s alone and twice that on a busy 2-core machine; no test asserts a time
     testTimeout: 30_000,
-    execArgv: process.execArgv.filter((a) => a === '--experimental-wasm-relaxed-simd'),
+    // --expose-gc: the pool's memory test measures what stays alive after a collection
+    execArgv: [...process.execArgv.filter((a) => a === '--experimental-wasm-relaxed-simd'), '--expose-gc'],
   },
 });
