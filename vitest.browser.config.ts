@@ -57,7 +57,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'page', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...NODE_ONLY], browser: browser('chromium') } },
       // the pool again, on a cross-origin isolated page: memory shared, a call's rows split over the workers
-      { extends: true, server: { headers: ISOLATED }, test: { name: 'isolated-page', include: ['test/pool.test.ts'], browser: browser('chromium-isolated') } },
+      { extends: true, server: { headers: ISOLATED }, test: { name: 'isolated-page', include: ['test/pool.test.ts', 'test/pool-split.test.ts'], browser: browser('chromium-isolated') } },
     ],
   },
 });

@@ -68,8 +68,9 @@ const within = (a: Floats, arrays: Floats[]) =>
   arrays.some((b) => b.buffer === a.buffer && b.byteOffset <= a.byteOffset && a.byteOffset + a.byteLength <= b.byteOffset + b.byteLength);
 
 export class Splitter {
-  /** Staging buffers for arrays that are not shared, kept for the next call. */
-  private readonly staging = new BufferCache(8, (bytes) => new SharedArrayBuffer(bytes) as unknown as ArrayBuffer);
+  /** Staging buffers for arrays that are not shared, kept for the next call: 16, the arrays of a few
+   *  calls in flight (an input, its targets, an out each). */
+  private readonly staging = new BufferCache(16, (bytes) => new SharedArrayBuffer(bytes) as unknown as ArrayBuffer);
 
   constructor(private readonly workers: number, private readonly send: Send) {}
 

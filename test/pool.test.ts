@@ -8,6 +8,7 @@
 // ends it; tensor-likes with getters are read on this side; memory stays flat over 1e4 calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as xent from '../dist/index.js';
+import { OPS } from './helpers/op-table.ts';
 import { randomIndices, randomLogits, rng } from './helpers/random.ts';
 
 type Pool = Awaited<ReturnType<typeof xent.createPool>>;
@@ -92,6 +93,22 @@ describe('createPool', () => {
       expect(same(got, sync(fn, CALLS[fn])), fn).toBe(true);
     }
   });
+
+  it('runs the op table\'s cases (test/helpers/op-table.ts: every op, its options and layouts) with the synchronous bits', async () => {
+    const p = await xent.createPool({ workers: 3, syncBelow: 0 }); // small calls too go to the workers
+    try {
+      for (const op of OPS) {
+        const rand = rng(0x9001 ^ op.name.length);
+        for (let k = 0; k < 6; k++) {
+          const { args } = op.gen(rand, k === 5);
+          const got = await (p as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[op.name](...args);
+          expect(same(got, sync(op.name, args)), `${op.name} case ${k}`).toBe(true);
+        }
+      }
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
 
   it('gives the same bits on 1 to 4 workers, and with many calls in flight, in the order they were made', async () => {
     const want = xent.crossEntropyWithGrad(x, ids, { reduction: 'none' });
@@ -197,8 +214,8 @@ describe('createPool', () => {
   it.skipIf(typeof process === 'undefined' || !gc)('keeps memory flat over 1e4 calls (this thread\'s WASM memory and its array buffers)', async () => {
     const small = { data: x.data.subarray(0, 17 * C), shape: [17, C] }, smallIds = ids.subarray(0, 17); // 69700 logits
     const out = new Float32Array(17 * C);
-    // 4 calls in flight: their staging (an input and an out each) fits the 8 buffers the pool keeps; more
-    // in flight stage into new buffers, which go when the workers have dropped them
+    // 4 calls in flight: their staging (an input, its targets and an out each) fits the 16 buffers the
+    // pool keeps; more in flight stage into new buffers, which go when the workers have dropped them
     const run = async (n: number) => {
       for (let i = 0; i < n; i += 4) await Promise.all(Array.from({ length: 4 }, () => pool.crossEntropyWithGrad(small, smallIds, { out })));
     };
