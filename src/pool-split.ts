@@ -51,6 +51,16 @@ interface Ran {
 /** Raised through the public function to stop it at a call it has no result for yet. */
 const NEED = Symbol('xent pool: a kernel call to run');
 
+/** Runs `fn` up to its first kernel call: its arguments read and checked here, its errors thrown here
+ *  (for the pool's 'copy' mode, which then sends the whole call to a worker). */
+export function checkArguments(fn: (...a: unknown[]) => unknown, args: unknown[]): void {
+  try {
+    throughRunner(() => { throw NEED; }, () => fn(...args));
+  } catch (e) {
+    if (e !== NEED) throw e;
+  }
+}
+
 /** Ranges a worker gets of a call whose arrays are copied into staging: several, so that the workers
  *  start after a fraction of the copying. */
 const RANGES_COPIED = 4;

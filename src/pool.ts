@@ -8,7 +8,7 @@
 import { readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
 import { BufferCache } from './pool-buffers.ts';
-import { sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
+import { checkArguments, sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
 import type * as Xent from './index.ts';
 
 /** The functions a pool runs: every public function of xent that computes. */
@@ -205,15 +205,19 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     let done: Promise<unknown>;
     if (Math.max(floatsOf(args[0]), floatsOf(args[1])) < syncBelow) { // a round trip would cost more than the call
       done = last.then(() => sync(fn, args), () => sync(fn, args));
-    } else if (shared.ok) {
-      // started now: the arguments are read and checked, and the first kernel call sent, before this returns
+    } else {
+      // started now: the arguments are read and checked (and, shared, the first kernel call sent) before
+      // this returns; a bad argument rejects with this thread's own error
       try {
-        done = splitter.run(functions[fn], args.map((a, i) => snapshot(`argument ${i}`, a)));
+        const read = args.map((a, i) => snapshot(`argument ${i}`, a));
+        if (shared.ok) done = splitter.run(functions[fn], read);
+        else {
+          checkArguments(functions[fn], read);
+          done = whole(fn, read);
+        }
       } catch (e) {
         done = Promise.reject(e);
       }
-    } else {
-      done = (async () => whole(fn, args))();
     }
     // results resolve in the order the calls were made
     const ordered = last.then(() => done, () => done);

@@ -199,14 +199,14 @@ describe('createPool', () => {
     o.free();
   });
 
-  it('checks arguments on the calling thread when memory is shared: check \'throw\' rejects with XentCheckError itself', async () => {
+  it('checks arguments on the calling thread: check \'throw\' rejects with XentCheckError itself', async () => {
     const bad = Int32Array.from(ids, (v, i) => (i === 7 ? C + 3 : v));
     let want: Error | undefined;
     try { xent.crossEntropy(x, bad, { check: 'throw' }); } catch (e) { want = e as Error; }
     expect(want).toBeInstanceOf(xent.XentCheckError);
     const got = await pool.crossEntropy(x, bad, { check: 'throw' }).then(() => null, (e: Error) => e);
     expect(got?.message).toBe(want!.message);
-    if (pool.info.mode === 'shared') expect(got).toBeInstanceOf(xent.XentCheckError);
+    expect(got).toBeInstanceOf(xent.XentCheckError);
   });
 
   // Node with --expose-gc (vitest.config.ts): what stays alive after a collection
