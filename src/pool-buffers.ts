@@ -1,28 +1,24 @@
-// Buffers that move between a pool and its workers (or, shared, stage its arguments), kept for the next call: a fresh 65 MB array per call
-// costs more than the call (its pages are faulted in and zeroed). At most `max` are kept, whatever their
-// sizes; the others are left to the garbage collector.
+// Buffers that move between a pool and its workers (or, shared, stage its arguments), kept for the next
+// call: a fresh 65 MB array per call costs more than the call (its pages are faulted in and zeroed). At
+// most `max` are kept, whatever their sizes (the oldest go first); the others are left to the garbage
+// collector.
 export class BufferCache {
-  private readonly free = new Map<number, ArrayBuffer[]>();
-  private kept = 0;
+  /** The kept buffers, the oldest first. */
+  private readonly kept: ArrayBuffer[] = [];
   constructor(private readonly max: number, private readonly make: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes)) {}
 
-  /** A buffer of `bytes` bytes: a kept one, or a new one. */
+  /** A buffer of `bytes` bytes: a kept one (the newest), or a new one. */
   take(bytes: number): ArrayBuffer {
-    const list = this.free.get(bytes);
-    if (list?.length) {
-      this.kept--;
-      return list.pop()!;
-    }
+    for (let i = this.kept.length - 1; i >= 0; i--) if (this.kept[i].byteLength === bytes) return this.kept.splice(i, 1)[0];
     return this.make(bytes);
   }
 
-  /** Keeps a buffer that came back (not a detached one) while there is room. */
+  /** Keeps a buffer that came back (not a detached one); when full, the oldest kept one goes, so that the
+   *  cache follows the sizes in use. */
   give(buffer: ArrayBuffer): void {
-    if (this.kept >= this.max || buffer.byteLength === 0) return;
-    const list = this.free.get(buffer.byteLength) ?? [];
-    list.push(buffer);
-    this.free.set(buffer.byteLength, list);
-    this.kept++;
+    if (buffer.byteLength === 0) return;
+    if (this.kept.length >= this.max) this.kept.shift();
+    this.kept.push(buffer);
   }
 }
 

@@ -1,10 +1,11 @@
 // The pool's buffer cache (src/pool-buffers.ts): it hands back kept buffers of the asked size, keeps at
-// most its bound whatever comes back (so a pool's memory stays flat), and never keeps a detached buffer.
+// most its bound whatever comes back (so a pool's memory stays flat), the newest first (so it follows the
+// sizes in use), and never keeps a detached buffer.
 import { describe, expect, it } from 'vitest';
 import { BufferCache, ownedBuffers } from '../src/pool-buffers.ts';
 
 describe('BufferCache', () => {
-  it('reuses kept buffers by size, and keeps at most its bound', () => {
+  it('reuses kept buffers by size, and keeps at most its bound, the newest', () => {
     const cache = new BufferCache(3);
     const a = new ArrayBuffer(64), b = new ArrayBuffer(128);
     cache.give(a);
@@ -14,8 +15,9 @@ describe('BufferCache', () => {
     const many = Array.from({ length: 10 }, () => new ArrayBuffer(32));
     many.forEach((m) => cache.give(m));
     const back = Array.from({ length: 10 }, () => cache.take(32));
-    expect(back.filter((m) => many.includes(m)).length).toBe(2); // b and two of these filled its 3 places
-    expect(cache.take(128)).toBe(b);
+    // the last three given filled its 3 places: b, the oldest, went (the cache follows the sizes in use)
+    expect(back.filter((m) => many.includes(m))).toEqual([many[9], many[8], many[7]]);
+    expect(cache.take(128)).not.toBe(b);
     cache.give(new ArrayBuffer(0)); // a detached buffer reads as 0 bytes: not kept
     expect(cache.take(0)).not.toBe(undefined);
   });
