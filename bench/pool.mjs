@@ -7,7 +7,8 @@
 //   call's input on the calling thread;
 // - a call's fixed cost through the pool (1x1000 on a default pool runs on the calling thread; 66x1000
 //   through the workers);
-// - a projection for 8 and 16 workers from the 1-worker time and the fixed part.
+// - a projection for 8 and 16 workers from the 1-worker time and the fixed part;
+// - how long the calling thread is still blocked by a pool call, against the synchronous call.
 // Prints markdown tables.
 import { Worker } from 'node:worker_threads';
 import * as xent from '../dist/index.js';
@@ -109,5 +110,32 @@ console.log('|---|---|--:|--:|--:|--:|--:|--:|');
 for (const p of projection) {
   const T = (W) => F + (p.p1 - F) / Math.min(W, p.blocks);
   console.log(`| ${p.name} | ${p.N}x${p.C} | ${p.blocks} | ${f(p.p1)} | ${f(p.sz / p.p2)} | ${f(p.sz / T(2))} | ${f(p.sz / T(8))} | ${f(p.sz / T(16))} |`);
+}
+// how long the calling thread is still blocked: at the call, then at most at a time (a 1 ms timer's lateness)
+{
+  const [N, C] = [512, 32000];
+  const logits = normals(mulberry32(9), N * C, 2), labels = Int32Array.from({ length: N }, (_, i) => i % C);
+  const px = pools[2].allocFloat32(N * C), po = pools[2].allocFloat32(N * C), plainOut = new Float32Array(N * C);
+  px.data.set(logits);
+  const busy = async (start) => {
+    const t0 = performance.now(), p = start(), atCall = performance.now() - t0;
+    let worst = 0, last = performance.now();
+    const tick = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last - 1); last = now; }, 1);
+    await p;
+    clearInterval(tick);
+    return { atCall, worst, total: performance.now() - t0 };
+  };
+  console.log(`\ncalling thread blocked, ${N}x${C} crossEntropyWithGrad, 2 workers (median of 9 by total time):`);
+  for (const [name, start] of [
+    ['sync', async () => xent.crossEntropyWithGrad({ data: logits, shape: [N, C] }, labels, { out: plainOut })],
+    ['pool, pool.allocFloat32 input and out', () => pools[2].crossEntropyWithGrad({ data: px.data, shape: [N, C] }, labels, { out: po.data })],
+    ['pool, ordinary arrays', () => pools[2].crossEntropyWithGrad({ data: logits, shape: [N, C] }, labels, { out: plainOut })],
+  ]) {
+    const runs = [];
+    for (let i = 0; i < 9; i++) runs.push(await busy(start));
+    const m = runs.sort((a, b) => a.total - b.total)[4];
+    console.log(`- ${name}: ${f(m.atCall, 1)} ms at the call, then at most ${f(m.worst, 1)} ms at a time; done in ${f(m.total, 1)} ms`);
+  }
+  px.free(); po.free();
 }
 await Promise.all([...Object.values(pools), byDefault].map((p) => p.close()));
