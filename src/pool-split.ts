@@ -4,7 +4,7 @@
 // (backend/blocks.ts) over SharedArrayBuffers, and the function is run again with the results in place of
 // the kernel (a replay), as often as it makes calls. The blocks' totals are added in block order, as the
 // synchronous call adds them: results are its bits for any number of workers.
-import { blockRows, sliceCall, summed } from './backend/blocks.ts';
+import { addTotals, blockRows, blockTotals, sliceCall, summed } from './backend/blocks.ts';
 import type { Call, CallResult, Floats } from './backend/types.ts';
 import { readArg } from './args.ts';
 import { throughRunner } from './ops/run.ts';
@@ -151,14 +151,7 @@ export class Splitter {
     const settled = await Promise.allSettled(answers);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     // the blocks' totals in block order (the ranges are in order, and each lists its blocks in order)
-    let total = 0, zTotal = 0;
-    for (const totals of settled.map((r) => (r as PromiseFulfilledResult<Float64Array>).value)) {
-      for (let i = 0; i < totals.length; i += 2) {
-        total += totals[i];
-        zTotal += totals[i + 1];
-      }
-    }
-    return { total, zTotal, outs };
+    return { ...addTotals(settled.map((r) => (r as PromiseFulfilledResult<Float64Array>).value)), outs };
   }
 }
 
@@ -187,14 +180,7 @@ function replay(call: Call, ran: Ran): CallResult {
 /** A worker's part: rows [r0, r1) of a call, a reduction block at a time when the call sums its rows;
  *  the totals of each block in order. */
 export function runRows(run: (call: Call) => CallResult, { call, r0, r1 }: RowsRequest): Float64Array {
-  if (!summed(call.kernel)) {
-    run(sliceCall(call, r0, r1));
-    return new Float64Array(0);
-  }
-  const block = blockRows(call), totals: number[] = [];
-  for (let b = r0; b < r1; b += block) {
-    const res = run(sliceCall(call, b, Math.min(r1, b + block)));
-    totals.push(res.total, res.zTotal);
-  }
-  return Float64Array.from(totals);
+  if (summed(call.kernel)) return blockTotals(run, call, r0, r1);
+  run(sliceCall(call, r0, r1));
+  return new Float64Array(0);
 }

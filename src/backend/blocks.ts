@@ -2,7 +2,7 @@
 // each block in row order from 0, then the blocks' sums in order. The blocks depend on the call's shape
 // alone (never on chunking, memory or threads), so a pool that runs blocks on different workers and adds
 // their sums in the same order gets the synchronous call's bits.
-import type { Call, KernelName } from './types.ts';
+import type { Call, CallResult, KernelName } from './types.ts';
 
 /** Floats of the widest per-row array in a block: a multiple of the elementwise kernels' summation block
  *  (abi.ts's align), so that a block of elements is whole summation blocks. */
@@ -39,4 +39,28 @@ export function sliceCall(call: Call, r0: number, r1: number): Call {
     } else arrays[name] = { ...a, data: a.data.subarray(r0 * a.per, r1 * a.per) };
   }
   return { ...call, rows: r1 - r0, arrays };
+}
+
+/** Rows [r0, r1) of a summed call (r0 a block's start), run a reduction block at a time: each block's
+ *  total and z-loss total, in order. */
+export function blockTotals(run: (call: Call) => CallResult, call: Call, r0: number, r1: number): Float64Array {
+  const block = blockRows(call), totals = new Float64Array(2 * Math.ceil((r1 - r0) / block));
+  for (let b = r0, i = 0; b < r1; b += block, i += 2) {
+    const res = run(sliceCall(call, b, Math.min(r1, b + block)));
+    totals[i] = res.total;
+    totals[i + 1] = res.zTotal;
+  }
+  return totals;
+}
+
+/** The blocks' totals (blockTotals' lists, in block order) added in that order: the call's totals. */
+export function addTotals(lists: readonly Float64Array[]): { total: number; zTotal: number } {
+  let total = 0, zTotal = 0;
+  for (const totals of lists) {
+    for (let i = 0; i < totals.length; i += 2) {
+      total += totals[i];
+      zTotal += totals[i + 1];
+    }
+  }
+  return { total, zTotal };
 }

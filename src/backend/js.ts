@@ -2,7 +2,7 @@
 // It runs where WebAssembly SIMD is missing and is the parity partner of the wasm backend in tests.
 import { IGNORED, type BackwardOp, type Call, type CallResult, type ClassOp, type Floats, type Kernels } from './types.ts';
 import { halfToFloat32, type Half, type HalfKind } from '../half.ts';
-import { blockRows, sliceCall, summed } from './blocks.ts';
+import { addTotals, blockTotals, summed } from './blocks.ts';
 
 /** The data of a call's array by name, or null when the call has none. */
 function dataOf<T extends Floats>(call: Call, name: string): T | null {
@@ -303,14 +303,7 @@ const RUN = {
 function run(call: Call): CallResult {
   if (call.rows === 0) return { total: 0, zTotal: 0, outs: outsOf(call) };
   if (!summed(call.kernel)) return RUN[call.kernel](call);
-  const block = blockRows(call);
-  let total = 0, zTotal = 0;
-  for (let r0 = 0; r0 < call.rows; r0 += block) {
-    const part = RUN[call.kernel](sliceCall(call, r0, Math.min(call.rows, r0 + block)));
-    total += part.total;
-    zTotal += part.zTotal;
-  }
-  return { total, zTotal, outs: outsOf(call) };
+  return { ...addTotals([blockTotals((part) => RUN[part.kernel](part), call, 0, call.rows)]), outs: outsOf(call) };
 }
 
 export const jsKernels: Kernels = { name: 'js', run };
