@@ -21,6 +21,12 @@ type Post = (message: unknown, transfer?: ArrayBuffer[]) => void;
 /** Output buffers the pool sent back after copying them into its callers' arrays. */
 const outputs = new BufferCache(4);
 
+/** An error as it can be posted: its class's name (the pool rebuilds TypeError and RangeError) and message. */
+function errorOf(e: unknown): { name: string; message: string } {
+  const err = e as Error;
+  return { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
+}
+
 type Message = { init?: { backend: xent.BackendChoice; relaxed?: boolean }; recycle?: ArrayBuffer; rows?: RowsRequest } & Partial<Request>;
 
 function handle(message: Message, post: Post): void {
@@ -34,8 +40,7 @@ function handle(message: Message, post: Post): void {
     try {
       post({ id: message.id, totals: runRows((call) => kernels().run(call), message.rows) });
     } catch (e) {
-      const err = e as Error;
-      post({ id: message.id, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+      post({ id: message.id, error: errorOf(e) });
     }
     return;
   }
@@ -49,8 +54,7 @@ function handle(message: Message, post: Post): void {
     const moved = ownedBuffers(result).filter((b) => !inputs.includes(b));
     post({ id, result, inputs }, [...moved, ...inputs]);
   } catch (e) {
-    const err = e as Error;
-    post({ id, inputs, error: { name: err?.name ?? 'Error', message: err?.message ?? String(e) } }, inputs);
+    post({ id, inputs, error: errorOf(e) }, inputs);
   }
 }
 

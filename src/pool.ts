@@ -5,7 +5,7 @@
 // (pool-split.ts). Elsewhere each call runs whole on one worker: its arguments are read once here (tensor-
 // likes' getters included) and copied to the worker, its results move back (their buffers transferred),
 // and a caller's `out` receives them. Calls complete in the order they were made.
-import { readArg } from './args.ts';
+import { checkInteger, readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
 import { BufferCache } from './pool-buffers.ts';
 import { checkArguments, sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
@@ -132,10 +132,9 @@ async function sync(fn: PoolFunction, args: unknown[]): Promise<unknown> {
 export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   if (typeof options !== 'object' || options === null) throw new TypeError(`createPool: expected options to be an object, got ${String(options)}`);
   const n = options.workers ?? Math.min(8, Math.max(1, await cores()));
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`createPool: options.workers: expected an integer, got ${String(n)}`);
+  checkInteger('createPool: options.workers', n);
   if (n < 1) throw new RangeError(`createPool: options.workers: expected an integer >= 1, got ${n}`);
-  const syncBelow = options.syncBelow ?? SYNC_BELOW;
-  if (typeof syncBelow !== 'number' || !Number.isInteger(syncBelow)) throw new TypeError(`createPool: options.syncBelow: expected an integer, got ${String(syncBelow)}`);
+  const syncBelow = options.syncBelow === undefined ? SYNC_BELOW : checkInteger('createPool: options.syncBelow', options.syncBelow);
   if (syncBelow < 0) throw new RangeError(`createPool: options.syncBelow: expected an integer >= 0, got ${syncBelow}`);
   const backend = getBackendInfo();
   const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd' };
@@ -230,7 +229,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     syncBelow,
     info: shared.ok ? { mode: 'shared' as const, reason: shared.reason } : { mode: 'copy' as const, reason: `${shared.reason}: each call runs whole on one worker, its arguments copied to it and its results back` },
     allocFloat32(length: number) {
-      if (typeof length !== 'number' || !Number.isInteger(length)) throw new TypeError(`pool.allocFloat32: expected an integer number of floats, got ${String(length)}`);
+      checkInteger('pool.allocFloat32: length', length);
       if (length < 0) throw new RangeError(`pool.allocFloat32: expected a number of floats >= 0, got ${length}`);
       let data: Float32Array | null = new Float32Array(shared.ok ? (new SharedArrayBuffer(length * 4) as unknown as ArrayBuffer) : new ArrayBuffer(length * 4));
       return {
