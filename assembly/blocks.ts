@@ -31,7 +31,7 @@ const MAX_BLOCKS: i32 = 1024;
  *  that lane's error. Kept apart, se - 1 = (k - 1) + s is as accurate as s. That count costs three of
  *  the exp pass's twenty-odd operations a vector, and only a block that may hold the row max of a value
  *  read through se - 1 needs it (row_blocks' exactAt): elsewhere s takes the 1s and k stays 0. */
-const REC: usize = memory.data(MAX_BLOCKS << 5, 16);
+let REC: usize = memory.data(MAX_BLOCKS << 5, 16);
 // @ts-ignore: decorator
 @inline function rec(b: i32): usize {
   return REC + (<usize>b << 5);
@@ -232,7 +232,15 @@ export const enum Sums {
   d: f64;
   q: f64;
 }
-const ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
+let ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
+
+/** Bytes of this module's scratch (REC, ROW), for place_blocks. */
+export const BLOCKS_SCRATCH: usize = (MAX_BLOCKS << 5) + 32;
+/** Moves REC and ROW to p (scratch.ts). */
+export function place_blocks(p: usize): void {
+  REC = p;
+  ROW = changetype<RowStats>(p + (MAX_BLOCKS << 5));
+}
 
 /**
  * Folds nb block records into the row max M, the sum of exp(x - M) and (unless sums is NONE) the

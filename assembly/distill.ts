@@ -28,7 +28,7 @@ const IGNORED: i32 = -1;
   acc: f64;
 }
 // static data, not `new`: the caller's arena starts at __heap_base
-const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
+let SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
 
 /** Both rows' maxima in one pass, with pmax (one instruction; NaN-propagating max is a long sequence
  *  on x64 and was half the kernel's time). A NaN is skipped here but reaches the sums through exp, so the
@@ -52,7 +52,15 @@ const SUMS = changetype<Sums>(memory.data(offsetof<Sums>(), 16));
   store<f32>(MAXS, mS);
   store<f32>(MAXS, mT, 4);
 }
-const MAXS: usize = memory.data(8, 8);
+let MAXS: usize = memory.data(8, 8);
+
+/** Bytes of this module's scratch (SUMS, MAXS), for place_distill. */
+export const DISTILL_SCRATCH: usize = 64;
+/** Moves SUMS and MAXS to p (scratch.ts). */
+export function place_distill(p: usize): void {
+  SUMS = changetype<Sums>(p);
+  MAXS = p + 48;
+}
 
 /** Pass 1 over one row, the sums (see Sums), in two loops, the teacher's then the student's: one
  *  exponential each keeps every vector in a register. The temperature is folded into exp's constants

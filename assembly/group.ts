@@ -6,10 +6,20 @@
 import { log1p_f32x4 } from "./vmath";
 
 export const GROUP: i32 = 4;
-const SE1: usize = memory.data(16, 16); // f32 x 4: se - 1
-const LOGS: usize = memory.data(16, 16); // f32 x 4
-const A: usize = memory.data(32, 16); // f64 x 4
-const B: usize = memory.data(32, 16); // f64 x 4
+let SE1: usize = memory.data(16, 16); // f32 x 4: se - 1
+let LOGS: usize = memory.data(16, 16); // f32 x 4
+let A: usize = memory.data(32, 16); // f64 x 4
+let B: usize = memory.data(32, 16); // f64 x 4
+
+/** Bytes of this module's scratch, for place_group. */
+export const GROUP_SCRATCH: usize = 96;
+/** Moves SE1, LOGS, A and B to p (scratch.ts). */
+export function place_group(p: usize): void {
+  SE1 = p;
+  LOGS = p + 16;
+  A = p + 32;
+  B = p + 64;
+}
 
 /** Row j of the group leaves l = a + b * log1p(se1), se1 = se - 1. Rows with no log term pass b = 0, se1 = 0. */
 // @ts-ignore: decorator

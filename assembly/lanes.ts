@@ -15,11 +15,20 @@ import { XentArgs } from "./xent";
 /** Largest C the lane kernels take. */
 export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more than it saves
 /** The transposed group: LANES_MAX_C vectors. */
-const T: usize = memory.data(LANES_MAX_C << 4, 16);
+let T: usize = memory.data(LANES_MAX_C << 4, 16);
 /** Per-lane scratch for building vectors from scalars. */
-const LANE: usize = memory.data(16, 16);
+let LANE: usize = memory.data(16, 16);
 /** exp_pass's sums: s, then d. */
-const ACC: usize = memory.data(32, 16);
+let ACC: usize = memory.data(32, 16);
+
+/** Bytes of this module's scratch, for place_lanes. */
+export const LANES_SCRATCH: usize = (LANES_MAX_C << 4) + 48;
+/** Moves T, LANE and ACC to p (scratch.ts). */
+export function place_lanes(p: usize): void {
+  T = p;
+  LANE = p + (LANES_MAX_C << 4);
+  ACC = LANE + 16;
+}
 
 /** T[c] = (row0[c], row1[c], row2[c], row3[c]) for the n (1..4) rows of C floats starting at p; the lanes
  *  of missing rows hold 0. */

@@ -38,7 +38,14 @@ export function scatter_rows(src: usize, dst: usize, C: i32, S: i32, B: i32): vo
 const HALFK: usize = memory.data<i32>([0x7fff, 0x77800000, 0x0f800000, 0x7f800000, 0x8000]);
 
 /** Tail scratch for half_to_f32: two vectors. */
-const TAIL: usize = memory.data(32, 16);
+let TAIL: usize = memory.data(32, 16);
+
+/** Bytes of this module's scratch (TAIL), for place_layout. */
+export const LAYOUT_SCRATCH: usize = 32;
+/** Moves TAIL to p (scratch.ts). */
+export function place_layout(p: usize): void {
+  TAIL = p;
+}
 
 /**
  * float16 bits (low 16 bits of each i32 lane) to f32: exponent and mantissa shifted into place and

@@ -49,7 +49,14 @@ import { softcap_f32, softcap_grad_f32 } from "./softcap";
   total: f64;
   zTotal: f64;
 }
-const ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
+let ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
+
+/** Bytes of this module's scratch (ARGS), for place_xent. */
+export const XENT_SCRATCH: usize = (offsetof<XentArgs>() + 15) & ~15;
+/** Moves ARGS to p (scratch.ts). */
+export function place_xent(p: usize): void {
+  ARGS = changetype<XentArgs>(p);
+}
 
 /** p + q, or 0 when the array p is absent. */
 // @ts-ignore: decorator

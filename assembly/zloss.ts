@@ -3,7 +3,14 @@
 // cross-entropy gradient, so it costs no pass of its own: the log of each row's sum is taken before the
 // gradient pass (one f32x4 log per four rows in the small-C lanes, one per row otherwise).
 /** The z term of each row of the current group of four (f64). */
-const Z: usize = memory.data(32, 16);
+let Z: usize = memory.data(32, 16);
+
+/** Bytes of this module's scratch (Z), for place_zloss. */
+export const ZLOSS_SCRATCH: usize = 32;
+/** Moves Z to p (scratch.ts). */
+export function place_zloss(p: usize): void {
+  Z = p;
+}
 
 /**
  * Row j of the group (zLoss != 0 only), with tempered max M, sum of exponentials se and L = log(se):

@@ -1,31 +1,42 @@
 // The pool's shared-memory path: one call's rows split over the workers. The public function runs here, on
 // the calling thread, so that its arguments are read and checked once (a bad one rejects before any worker
 // sees it); each kernel call it makes is sent to the workers as row ranges of whole reduction blocks
-// (backend/blocks.ts) over SharedArrayBuffers, and the function is run again with the results in place of
-// the kernel (a replay), as often as it makes calls. The blocks' totals are added in block order, as the
-// synchronous call adds them: results are its bits for any number of workers.
+// (backend/blocks.ts) of arrays in the memory the pool shares (a shared WebAssembly.Memory, which every
+// worker's instance imports: arrays in it are read and written where they are, others are staged there),
+// and the function is run again with the results in place of the kernel (a replay), as often as it makes
+// calls. The blocks' totals are added in block order, as the synchronous call adds them: results are its
+// bits for any number of workers. This thread alone allocates in the shared memory: the staging, and for
+// each call an arena per worker (its scratch and chunks), freed when the call's ranges have settled.
 import { addTotals, blockRows, blockTotals, sliceCall, summed } from './backend/blocks.ts';
 import type { Call, CallResult, Floats } from './backend/types.ts';
+import { arenaBytes } from './backend/wasm/kernels.ts';
+import { SHARED_MAX_PAGES, SHARED_MIN_PAGES, type WasmHeap } from './backend/wasm/heap.ts';
 import { readArg } from './args.ts';
 import { throughRunner } from './ops/run.ts';
-import { BufferCache } from './pool-buffers.ts';
 
-/** What a worker runs: rows [r0, r1) of the call, whose per-row arrays are views of shared memory. */
+/** What a worker runs: rows [r0, r1) of the call, whose per-row arrays are views of shared memory, in
+ *  its arena there (bytes [at, at + bytes); on the wasm backend). */
 export interface RowsRequest {
   call: Call;
   r0: number;
   r1: number;
+  arena?: { at: number; bytes: number };
 }
 
 /** Sends a request to worker k; resolves with its blocks' totals (total, zTotal per block, in order). */
 export type Send = (k: number, request: RowsRequest) => Promise<Float64Array>;
 
 /** Whether shared memory can reach the workers here, and why (not). */
-export function sharedMemory(): { ok: boolean; reason: string } {
+export function sharedMemory(): { memory: WebAssembly.Memory | null; reason: string } {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
-  if (isolated === false) return { ok: false, reason: 'the page is not cross-origin isolated (COOP/COEP headers), so SharedArrayBuffers cannot reach workers' };
-  if (typeof SharedArrayBuffer !== 'function') return { ok: false, reason: 'SharedArrayBuffer is not available in this environment' };
-  return { ok: true, reason: 'SharedArrayBuffers: each call\'s rows are split over the workers, inputs in pool.allocFloat32 memory are read where they are' };
+  if (isolated === false) return { memory: null, reason: 'the page is not cross-origin isolated (COOP/COEP headers), so memory cannot be shared with workers' };
+  if (typeof SharedArrayBuffer !== 'function') return { memory: null, reason: 'SharedArrayBuffer is not available in this environment' };
+  try {
+    const memory = new WebAssembly.Memory({ initial: SHARED_MIN_PAGES, maximum: SHARED_MAX_PAGES, shared: true });
+    return { memory, reason: 'a shared WebAssembly.Memory: each call\'s rows are split over the workers, arrays in pool.allocFloat32 memory are read and written where they are' };
+  } catch (e) {
+    return { memory: null, reason: `a shared WebAssembly.Memory cannot be made here (${e instanceof Error ? e.message : String(e)})` };
+  }
 }
 
 /** A snapshot of an argument that later reads see unchanged: tensor-likes (getters, Proxies) read once
@@ -38,7 +49,6 @@ export function snapshot(name: string, v: unknown): unknown {
   return Object.fromEntries(Object.entries(read).map(([k, x]) => [k, snapshot(`${name}.${k}`, x)]));
 }
 
-const isShared = (a: Floats) => a.buffer instanceof SharedArrayBuffer;
 const sameMemory = (a: Floats, b: Floats) => a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
 
 /** A kernel call's result from the workers: the totals, and each out array's shared view. */
@@ -78,15 +88,13 @@ const within = (a: Floats, arrays: Floats[]) =>
   arrays.some((b) => b.buffer === a.buffer && b.byteOffset <= a.byteOffset && a.byteOffset + a.byteLength <= b.byteOffset + b.byteLength);
 
 export class Splitter {
-  /** Staging buffers for arrays that are not shared, kept for the next call: 16, the arrays of a few
-   *  calls in flight (an input, its targets, an out each). */
-  private readonly staging = new BufferCache(16, (bytes) => new SharedArrayBuffer(bytes) as unknown as ArrayBuffer);
-
-  constructor(private readonly workers: number, private readonly send: Send) {}
+  /** `scratchBytes`: of each worker's arena, for its kernels' scratch; null when the workers run the JS
+   *  backend (no arena). */
+  constructor(private readonly workers: number, private readonly send: Send, private readonly heap: WasmHeap, private readonly scratchBytes: number | null) {}
 
   /** Runs `fn` (a public function) with its kernel calls on the workers. */
   async run(fn: (...a: unknown[]) => unknown, args: unknown[]): Promise<unknown> {
-    const done: Ran[] = [], held: ArrayBuffer[] = [], callers = arraysIn(args);
+    const done: Ran[] = [], held: number[] = [], callers = arraysIn(args);
     try {
       for (;;) {
         let next = 0, need: Call | null = null;
@@ -104,14 +112,15 @@ export class Splitter {
         done.push(await this.dispatch(need, held, callers));
       }
     } finally {
-      for (const b of held) this.staging.give(b);
+      for (const at of held) this.heap.free(at);
     }
   }
 
   /** Sends a call's rows to the workers in ranges of whole blocks. An array that is not shared is
    *  copied into staging a range at a time, just before that range is sent (the copy overlaps the
    *  workers' work); an out array of the caller's own receives each range as it comes back. */
-  private async dispatch(call: Call, held: ArrayBuffer[], callers: Floats[]): Promise<Ran> {
+  private async dispatch(call: Call, held: number[], callers: Floats[]): Promise<Ran> {
+    const { heap } = this;
     const arrays: Call['arrays'] = {}, outs: Record<string, Floats> = {};
     const copyIn: Copy[] = [], copyOut: Copy[] = [], staged: Array<{ from: Floats; to: Floats }> = [];
     for (const name in call.arrays) {
@@ -121,13 +130,13 @@ export class Splitter {
         continue;
       }
       let data = a.data;
-      if (!isShared(data)) {
+      if (!heap.inMemory(data)) {
         let s = staged.find((e) => sameMemory(e.from, a.data)); // an out over an in: one staging
         if (!s) {
-          const buffer = this.staging.take(data.byteLength);
-          held.push(buffer);
-          const Ctor = data.constructor as new (b: ArrayBuffer, o: number, n: number) => Floats;
-          staged.push((s = { from: data, to: new Ctor(buffer, 0, data.length) }));
+          const at = heap.alloc(data.byteLength);
+          held.push(at);
+          const Ctor = data.constructor as new (b: ArrayBufferLike, o: number, n: number) => Floats;
+          staged.push((s = { from: data, to: new Ctor(heap.buffer, at, data.length) }));
         }
         const to = s.to;
         if (a.role === 'in' && !copyIn.some((c) => c.to === to)) copyIn.push({ from: data, to, per: a.per });
@@ -141,14 +150,19 @@ export class Splitter {
     const shipped: Call = { ...call, arrays };
     const block = blockRows(call), blocks = Math.ceil(call.rows / block);
     const ranges = Math.min(blocks, this.workers * (copyIn.length ? RANGES_COPIED : 1)), answers: Array<Promise<Float64Array>> = [];
+    // each worker's arena for this call (its ranges run one after another there)
+    const arenaSize = this.scratchBytes === null ? 0 : this.scratchBytes + arenaBytes(shipped);
+    const arenas = arenaSize ? Array.from({ length: Math.min(ranges, this.workers) }, () => heap.alloc(arenaSize)) : [];
     for (let j = 0; j < ranges; j++) {
       const r0 = Math.floor((j * blocks) / ranges) * block, r1 = Math.min(call.rows, Math.floor(((j + 1) * blocks) / ranges) * block);
       for (const c of copyIn) copyRows(c, r0, r1);
-      const answer = this.send(j % this.workers, { call: shipped, r0, r1 });
+      const k = j % this.workers, arena = arenaSize ? { at: arenas[k], bytes: arenaSize } : undefined;
+      const answer = this.send(k, { call: shipped, r0, r1, arena });
       answers.push(copyOut.length ? answer.then((t) => (copyOut.forEach((c) => copyRows(c, r0, r1)), t)) : answer);
     }
-    // every range settled before a failure is passed on: no worker still writes the staging given back
+    // every range settled before a failure is passed on: no worker still writes the staging or an arena
     const settled = await Promise.allSettled(answers);
+    for (const at of arenas) heap.free(at);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     // the blocks' totals in block order (the ranges are in order, and each lists its blocks in order)
     return { ...addTotals(settled.map((r) => (r as PromiseFulfilledResult<Float64Array>).value)), outs };

@@ -2,11 +2,12 @@
 // as Promises, so that a call never blocks the calling thread, on the same kernels and build as the calling
 // thread: results are the synchronous API's, bit for bit, for any number of workers. Where memory can be
 // shared (always in Node; in cross-origin isolated pages) one call's rows are split over every worker
-// (pool-split.ts). Elsewhere each call runs whole on one worker: its arguments are read once here (tensor-
+// (pool-split.ts), in a shared WebAssembly.Memory that each worker's instance imports. Elsewhere each call runs whole on one worker: its arguments are read once here (tensor-
 // likes' getters included) and copied to the worker, its results move back (their buffers transferred),
 // and a caller's `out` receives them. Calls complete in the order they were made.
 import { checkInteger, readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
+import { WasmHeap } from './backend/wasm/heap.ts';
 import { BufferCache } from './pool-buffers.ts';
 import { checkArguments, sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
 import type * as Xent from './index.ts';
@@ -39,10 +40,13 @@ export type Pool = { [K in PoolFunction]: Async<(typeof Xent)[K]> } & {
    *  shared memory), or 'copy' (each call whole on one worker, its arguments copied to it, its results
    *  back). */
   readonly info: { mode: 'shared' | 'copy'; reason: string };
-  /** `n` floats (zeros) that the workers read and write where they are, with no copy: memory shared with
-   *  them in 'shared' mode (a SharedArrayBuffer), an ordinary array in 'copy' mode. `data` throws after
-   *  free(). */
+  /** `n` floats (zeros) that the workers read and write where they are, with no copy: in the memory the
+   *  workers share in 'shared' mode (its buffer a SharedArrayBuffer), an ordinary array in 'copy' mode.
+   *  `data` throws after free(); free() gives the floats back to the pool. */
   allocFloat32(n: number): { readonly length: number; readonly data: Float32Array; free(): void };
+  /** Bytes of the memory the workers share (0 in 'copy' mode): it grows to hold allocFloat32's arrays and
+   *  each call's staging and arenas, whose space later calls reuse; it never shrinks. */
+  readonly memoryBytes: number;
   /** Ends the workers; calls made after it reject. */
   close(): Promise<void>;
 };
@@ -137,18 +141,23 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const syncBelow = options.syncBelow === undefined ? SYNC_BELOW : checkInteger('createPool: options.syncBelow', options.syncBelow);
   if (syncBelow < 0) throw new RangeError(`createPool: options.syncBelow: expected an integer >= 0, got ${syncBelow}`);
   const backend = getBackendInfo();
-  const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd' };
-  const [ports, functions] = await Promise.all([Promise.all(Array.from({ length: n }, spawn)), xentModule()]);
   const shared = sharedMemory();
+  const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd', memory: shared.memory ?? undefined };
+  const [ports, functions] = await Promise.all([Promise.all(Array.from({ length: n }, spawn)), xentModule()]);
   /** Answers awaited, by request id: each with its worker, to count what it has to do. */
   const pending = new Map<number, { answer(m: any): void; fail(e: unknown): void; port: number }>();
   const busy = new Array<number>(n).fill(0);
   const inputs = new BufferCache(8); // argument copies, back from the workers ('copy' mode)
   let nextId = 0, closed = false, last: Promise<unknown> = Promise.resolve();
+  // what the workers' instances of the threads build report: where the static data ends, and the scratch
+  // an arena holds (0 on the JS backend)
+  let heapBase = 16, scratchBytes = 0;
   await Promise.all(ports.map((port) => new Promise<void>((ready) => {
     port.onMessage((m) => {
       if (m.ready) {
         port.hold(false);
+        heapBase = m.heapBase;
+        scratchBytes = m.scratchBytes;
         return ready();
       }
       const job = pending.get(m.id)!;
@@ -170,7 +179,8 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     return answer;
   }
 
-  const splitter = new Splitter(n, (k, rows: RowsRequest) => send(k, { rows }).then((m) => m.totals as Float64Array));
+  const heap = shared.memory ? new WasmHeap(shared.memory, heapBase) : null;
+  const splitter = heap && new Splitter(n, (k, rows: RowsRequest) => send(k, { rows }).then((m) => m.totals as Float64Array), heap, backend.name === 'wasm' ? scratchBytes : null);
 
   /** 'copy' mode: the whole call on the least busy worker, its arguments copied there (the options' out
    *  stays here: the worker writes a kept buffer of its own, which moves back and is copied into it). */
@@ -209,7 +219,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
       // this returns; a bad argument rejects with this thread's own error
       try {
         const read = args.map((a, i) => snapshot(`argument ${i}`, a));
-        if (shared.ok) done = splitter.run(functions[fn], read);
+        if (splitter) done = splitter.run(functions[fn], read);
         else {
           checkArguments(functions[fn], read);
           done = whole(fn, read);
@@ -227,19 +237,26 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const pool = {
     workers: n,
     syncBelow,
-    info: shared.ok ? { mode: 'shared' as const, reason: shared.reason } : { mode: 'copy' as const, reason: `${shared.reason}: each call runs whole on one worker, its arguments copied to it and its results back` },
+    info: heap ? { mode: 'shared' as const, reason: shared.reason } : { mode: 'copy' as const, reason: `${shared.reason}: each call runs whole on one worker, its arguments copied to it and its results back` },
     allocFloat32(length: number) {
       checkInteger('pool.allocFloat32: length', length);
       if (length < 0) throw new RangeError(`pool.allocFloat32: expected a number of floats >= 0, got ${length}`);
-      let data: Float32Array | null = new Float32Array(shared.ok ? (new SharedArrayBuffer(length * 4) as unknown as ArrayBuffer) : new ArrayBuffer(length * 4));
+      const at = heap ? heap.alloc(length * 4) : 0;
+      let data: Float32Array | null = heap ? new Float32Array(heap.buffer, at, length).fill(0) : new Float32Array(length);
       return {
         length,
         get data(): Float32Array {
           if (data === null) throw new TypeError('pool.allocFloat32: this array was freed');
           return data;
         },
-        free() { data = null; },
+        free() {
+          if (data !== null && heap) heap.free(at);
+          data = null;
+        },
       };
+    },
+    get memoryBytes() {
+      return heap?.memoryBytes ?? 0;
     },
     async close() {
       closed = true;

@@ -176,7 +176,8 @@ describe('createPool', () => {
   it('shares memory where it can (Node; a cross-origin isolated page), and says so in info', () => {
     const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
     expect(pool.info.mode).toBe(isolated ? 'shared' : 'copy');
-    expect(pool.info.reason).toMatch(isolated ? /SharedArrayBuffer/ : /cross-origin isolated/);
+    expect(pool.info.reason).toMatch(isolated ? /shared WebAssembly.Memory/ : /cross-origin isolated/);
+    expect(pool.memoryBytes > 0).toBe(!!isolated);
   });
 
   it('reads and writes pool.allocFloat32 memory where it is, and refuses it once freed', async () => {
@@ -194,6 +195,11 @@ describe('createPool', () => {
     expect(same(sm, xent.softmax(x))).toBe(true);
     a.free();
     expect(() => a.data).toThrow(TypeError);
+    // the freed floats are reused, zeroed
+    const bytes = pool.memoryBytes, b = pool.allocFloat32(N * C);
+    expect(b.data.every((v) => v === 0)).toBe(true);
+    expect(pool.memoryBytes).toBe(bytes);
+    b.free();
     expect(() => pool.allocFloat32(-1)).toThrow(RangeError);
     expect(() => pool.allocFloat32(1.5)).toThrow(TypeError);
     o.free();
@@ -211,11 +217,11 @@ describe('createPool', () => {
 
   // Node with --expose-gc (vitest.config.ts): what stays alive after a collection
   const gc = (globalThis as { gc?: () => void }).gc;
-  it.skipIf(typeof process === 'undefined' || !gc)('keeps memory flat over 1e4 calls (this thread\'s WASM memory and its array buffers)', async () => {
+  it.skipIf(typeof process === 'undefined' || !gc)('keeps memory flat over 1e4 calls (this thread\'s WASM memory, the pool\'s and array buffers)', async () => {
     const small = { data: x.data.subarray(0, 17 * C), shape: [17, C] }, smallIds = ids.subarray(0, 17); // 69700 logits
     const out = new Float32Array(17 * C);
-    // 4 calls in flight: their staging (an input, its targets and an out each) fits the 16 buffers the
-    // pool keeps; more in flight stage into new buffers, which go when the workers have dropped them
+    // 4 calls in flight: their staging (an input, its targets and an out each) and arenas come from the
+    // pool's memory and go back to it
     const run = async (n: number) => {
       for (let i = 0; i < n; i += 4) await Promise.all(Array.from({ length: 4 }, () => pool.crossEntropyWithGrad(small, smallIds, { out })));
     };
@@ -226,9 +232,10 @@ describe('createPool', () => {
       return process.memoryUsage().arrayBuffers;
     };
     await run(2000);
-    const wasm = xent.getBackendInfo().wasmMemoryBytes, before = await alive();
+    const wasm = xent.getBackendInfo().wasmMemoryBytes, shared = pool.memoryBytes, before = await alive();
     await run(10000);
     expect(xent.getBackendInfo().wasmMemoryBytes).toBe(wasm);
+    expect(pool.memoryBytes).toBe(shared);
     // 1e4 calls stage 2.8 GB of arguments: only kept buffers stay
     expect((await alive()) - before).toBeLessThan(8 * 2 ** 20);
     expect(same(out, xent.crossEntropyWithGrad(small, smallIds).grad)).toBe(true);

@@ -3,6 +3,10 @@
 export const PAGE = 65536;
 /** wasm32's address space: 65536 pages of 64 KiB. */
 const MAX_BYTES = 2 ** 32;
+/** The memory a pool shares with its workers' instances of the threads build (asconfig.json's threads
+ *  targets): it may grow to wasm32's 4 GiB, and starts at the build's minimum. */
+export const SHARED_MAX_PAGES = 65536;
+export const SHARED_MIN_PAGES = 16;
 
 // Byte offsets reach 4 GiB: plain arithmetic, never 32-bit integer operators (| & >> turn 2^31 negative)
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -22,6 +26,12 @@ export class WasmHeap {
   /** Live caller allocations, sorted by address; the per-call arena starts after the last one. */
   private readonly blocks: Block[] = [];
   private readonly heapBase: number;
+  /** A pool worker's region of a shared memory (the calling thread allocated it): the per-call arena
+   *  stays inside it, and the memory is never grown from here. Null: the arena follows the blocks. */
+  arena: { at: number; bytes: number } | null = null;
+  /** The buffers this memory has had: a shared memory's grows into a new SharedArrayBuffer while views
+   *  of the older ones stay valid (a non-shared one detaches them). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(private readonly memory: WebAssembly.Memory, heapBase: number) {
     this.heapBase = align16(heapBase);
@@ -39,6 +49,7 @@ export class WasmHeap {
 
   /** Where the per-call arena starts: after the caller's allocations. */
   get base(): number {
+    if (this.arena) return align16(this.arena.at);
     const last = this.blocks[this.blocks.length - 1];
     return last ? align16(last.ptr + last.bytes + 16) : this.heapBase;
   }
@@ -48,6 +59,9 @@ export class WasmHeap {
   reserve(end: number): void {
     const mem = this.memory;
     const have = mem.buffer.byteLength;
+    if (this.arena && end + 16 > this.arena.at + this.arena.bytes) {
+      throw new Error(`xent pool: a call needs ${end + 16 - this.arena.at} bytes of its worker's arena of ${this.arena.bytes}`);
+    }
     if (end + 16 > have) {
       const want = end + 16;
       try {
@@ -61,6 +75,7 @@ export class WasmHeap {
       }
     }
     if (this.f32.buffer !== mem.buffer) {
+      this.buffers.add(mem.buffer);
       this.f32 = new Float32Array(mem.buffer);
       this.i32 = new Int32Array(mem.buffer);
       this.u16 = new Uint16Array(mem.buffer);
@@ -102,6 +117,6 @@ export class WasmHeap {
   inMemory(a: ArrayBufferView | null): boolean {
     // no view of the module's memory starts at 0 (its static data does), and reading .buffer of a small
     // array V8 keeps on its heap allocates an ArrayBuffer: the offset is checked first
-    return a !== null && a.byteOffset !== 0 && a.buffer === this.memory.buffer;
+    return a !== null && a.byteOffset !== 0 && (a.buffer === this.memory.buffer || (this.buffers.has(a.buffer) && a.buffer instanceof SharedArrayBuffer));
   }
 }

@@ -73,6 +73,29 @@ function setCycle(f32: Float32Array, to: number, src: Float32Array, start: numbe
   }
 }
 
+/** The bytes of arena run() takes for `call` when each of its per-row arrays lives in module memory (a
+ *  pool worker's, over shared memory): the fixed part and one chunk, as run() lays them out, bounded. */
+export function arenaBytes(call: Call): number {
+  const b = BINDINGS[call.kernel], scratch = b.scratch?.(call);
+  let bytes = 16 + align16(8 * (b.totals ?? 0)), perRow = 0, regions = 4;
+  for (const name in call.arrays) {
+    const a = call.arrays[name];
+    if (a?.role === 'fixed') bytes += align16((a.length + 3) * 4);
+    if (a?.role === 'cycle') {
+      bytes += align16((a.period + 3) * 4) + 16; // placed once, or a window of a chunk's rows + 3
+      perRow += 4;
+      regions++;
+    }
+  }
+  for (const name in scratch?.fixed) bytes += align16(scratch.fixed[name]);
+  for (const name in scratch?.perRow) {
+    perRow += scratch.perRow[name];
+    regions++;
+  }
+  // a chunk is at most CHUNK_BYTES of rows, or one row group of the binding's alignment when that is more
+  return bytes + Math.max(CHUNK_BYTES, (b.align ?? 1) * perRow) + 16 * regions + 16;
+}
+
 /** @internal The wasm backend; not part of the published types (they must not need WebAssembly's). */
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
@@ -151,7 +174,7 @@ export class WasmKernels implements Kernels {
     for (const name in rowScratch) perRow += rowScratch[name];
     // the limit caps the per-call arena, which starts after the caller's allocFloat32 blocks (16 bytes a
     // region: their alignment)
-    const budget = Math.min(memoryLimit - (p - base), CHUNK_BYTES) - 16 * (lanes.length + cycles.length + 2);
+    const budget = Math.min((heap.arena?.bytes ?? memoryLimit) - (p - base), CHUNK_BYTES) - 16 * (lanes.length + cycles.length + 2);
     const align = b.align ?? 1;
     const rows = Math.min(call.rows, Math.max(align, Math.floor(budget / Math.max(perRow, 1) / align) * align));
     // cycles no longer than a chunk are placed once, as fixed arrays; longer ones, a chunk's window at a time

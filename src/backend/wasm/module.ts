@@ -37,7 +37,12 @@ export function isJavaScriptCore(): boolean {
 
 /** The bytes of one build, decoded from base64 when asked for (the loader decodes only the one it uses). */
 export function wasmBytes(build: WasmBuild = 'simd'): Uint8Array<ArrayBuffer> {
-  const bin = atob(build === 'relaxed-simd' ? WASM_RELAXED_BASE64 : WASM_BASE64);
+  return decode(build === 'relaxed-simd' ? WASM_RELAXED_BASE64 : WASM_BASE64);
+}
+
+/** Base64 to bytes. */
+export function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(base64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return bytes;
