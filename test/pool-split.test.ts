@@ -20,7 +20,7 @@ const wasm = getBackendInfo().name === 'wasm';
 /** The "workers": instances of the threads build on the shared memory (the JS backend without wasm). */
 const instances = memory && wasm ? Array.from({ length: 5 }, () => new ThreadKernels(memory, getBackendInfo().build!)) : [];
 const heap = memory && new WasmHeap(memory, instances[0]?.heapBase ?? 16);
-const scratchBytes = wasm ? instances[0].scratchBytes : null;
+const scratchBytes = instances[0]?.scratchBytes ?? null;
 const run = (k: number, req: RowsRequest) => {
   if (!instances.length) return runRows((call) => kernels().run(call), req);
   instances[k].useArena(req.arena!.at, req.arena!.bytes);
