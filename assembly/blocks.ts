@@ -236,10 +236,11 @@ let ROW = changetype<RowStats>(memory.data(offsetof<RowStats>(), 8));
 
 /** Bytes of this module's scratch (REC, ROW), for place_blocks. */
 export const BLOCKS_SCRATCH: usize = (MAX_BLOCKS << 5) + 32;
-/** Moves REC and ROW to p (scratch.ts). */
-export function place_blocks(p: usize): void {
+/** Moves REC and ROW to p (scratch.ts); returns the end of the region. */
+export function place_blocks(p: usize): usize {
   REC = p;
   ROW = changetype<RowStats>(p + (MAX_BLOCKS << 5));
+  return p + BLOCKS_SCRATCH;
 }
 
 /**

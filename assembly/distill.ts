@@ -56,10 +56,11 @@ let MAXS: usize = memory.data(8, 8);
 
 /** Bytes of this module's scratch (SUMS, MAXS), for place_distill. */
 export const DISTILL_SCRATCH: usize = 64;
-/** Moves SUMS and MAXS to p (scratch.ts). */
-export function place_distill(p: usize): void {
+/** Moves SUMS and MAXS to p (scratch.ts); returns the end of the region. */
+export function place_distill(p: usize): usize {
   SUMS = changetype<Sums>(p);
   MAXS = p + 48;
+  return p + DISTILL_SCRATCH;
 }
 
 /** Pass 1 over one row, the sums (see Sums), in two loops, the teacher's then the student's: one

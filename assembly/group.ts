@@ -13,12 +13,13 @@ let B: usize = memory.data(32, 16); // f64 x 4
 
 /** Bytes of this module's scratch, for place_group. */
 export const GROUP_SCRATCH: usize = 96;
-/** Moves SE1, LOGS, A and B to p (scratch.ts). */
-export function place_group(p: usize): void {
+/** Moves SE1, LOGS, A and B to p (scratch.ts); returns the end of the region. */
+export function place_group(p: usize): usize {
   SE1 = p;
   LOGS = p + 16;
   A = p + 32;
   B = p + 64;
+  return p + GROUP_SCRATCH;
 }
 
 /** Row j of the group leaves l = a + b * log1p(se1), se1 = se - 1. Rows with no log term pass b = 0, se1 = 0. */

@@ -23,11 +23,12 @@ let ACC: usize = memory.data(32, 16);
 
 /** Bytes of this module's scratch, for place_lanes. */
 export const LANES_SCRATCH: usize = (LANES_MAX_C << 4) + 48;
-/** Moves T, LANE and ACC to p (scratch.ts). */
-export function place_lanes(p: usize): void {
+/** Moves T, LANE and ACC to p (scratch.ts); returns the end of the region. */
+export function place_lanes(p: usize): usize {
   T = p;
   LANE = p + (LANES_MAX_C << 4);
   ACC = LANE + 16;
+  return p + LANES_SCRATCH;
 }
 
 /** T[c] = (row0[c], row1[c], row2[c], row3[c]) for the n (1..4) rows of C floats starting at p; the lanes

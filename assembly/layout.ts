@@ -42,9 +42,10 @@ let TAIL: usize = memory.data(32, 16);
 
 /** Bytes of this module's scratch (TAIL), for place_layout. */
 export const LAYOUT_SCRATCH: usize = 32;
-/** Moves TAIL to p (scratch.ts). */
-export function place_layout(p: usize): void {
+/** Moves TAIL to p (scratch.ts); returns the end of the region. */
+export function place_layout(p: usize): usize {
   TAIL = p;
+  return p + LAYOUT_SCRATCH;
 }
 
 /**

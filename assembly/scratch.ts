@@ -16,19 +16,7 @@ export function scratch_bytes(): usize {
   return BLOCKS_SCRATCH + DISTILL_SCRATCH + GROUP_SCRATCH + LANES_SCRATCH + LAYOUT_SCRATCH + XENT_SCRATCH + ZLOSS_SCRATCH;
 }
 
-/** Moves every module's scratch into scratch_bytes() bytes at p (16-byte aligned). */
+/** Moves every module's scratch into scratch_bytes() bytes at p (16-byte aligned), one region after another. */
 export function place_scratch(p: usize): void {
-  place_blocks(p);
-  p += BLOCKS_SCRATCH;
-  place_distill(p);
-  p += DISTILL_SCRATCH;
-  place_group(p);
-  p += GROUP_SCRATCH;
-  place_lanes(p);
-  p += LANES_SCRATCH;
-  place_layout(p);
-  p += LAYOUT_SCRATCH;
-  place_xent(p);
-  p += XENT_SCRATCH;
-  place_zloss(p);
+  place_zloss(place_xent(place_layout(place_lanes(place_group(place_distill(place_blocks(p)))))));
 }

@@ -53,9 +53,10 @@ let ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
 
 /** Bytes of this module's scratch (ARGS), for place_xent. */
 export const XENT_SCRATCH: usize = (offsetof<XentArgs>() + 15) & ~15;
-/** Moves ARGS to p (scratch.ts). */
-export function place_xent(p: usize): void {
+/** Moves ARGS to p (scratch.ts); returns the end of the region. */
+export function place_xent(p: usize): usize {
   ARGS = changetype<XentArgs>(p);
+  return p + XENT_SCRATCH;
 }
 
 /** p + q, or 0 when the array p is absent. */

@@ -7,9 +7,10 @@ let Z: usize = memory.data(32, 16);
 
 /** Bytes of this module's scratch (Z), for place_zloss. */
 export const ZLOSS_SCRATCH: usize = 32;
-/** Moves Z to p (scratch.ts). */
-export function place_zloss(p: usize): void {
+/** Moves Z to p (scratch.ts); returns the end of the region. */
+export function place_zloss(p: usize): usize {
   Z = p;
+  return p + ZLOSS_SCRATCH;
 }
 
 /**

@@ -65,7 +65,7 @@ function handle(message: Message, post: Post): void {
     memory = message.init.memory ?? null;
     // the threads build, as the build this thread's backend runs: the same bits
     if (memory && info.name === 'wasm') threads = new ThreadKernels(memory, info.build!);
-    post({ ready: info, scratchBytes: threads?.scratchBytes ?? 0, heapBase: threads?.heapBase ?? 16 });
+    post({ ready: info, scratchBytes: threads?.scratchBytes ?? null, heapBase: threads?.heapBase ?? 16 });
     return;
   }
   if (message.recycle) return outputs.give(message.recycle);

@@ -2,9 +2,9 @@
 // as Promises, so that a call never blocks the calling thread, on the same kernels and build as the calling
 // thread: results are the synchronous API's, bit for bit, for any number of workers. Where memory can be
 // shared (always in Node; in cross-origin isolated pages) one call's rows are split over every worker
-// (pool-split.ts), in a shared WebAssembly.Memory that each worker's instance imports. Elsewhere each call runs whole on one worker: its arguments are read once here (tensor-
-// likes' getters included) and copied to the worker, its results move back (their buffers transferred),
-// and a caller's `out` receives them. Calls complete in the order they were made.
+// (pool-split.ts), in a shared WebAssembly.Memory that each worker's instance imports. Elsewhere each call
+// runs whole on one worker: its arguments are read once here (tensor-likes' getters included) and copied
+// to the worker, its results move back (their buffers transferred), and a caller's `out` receives them. Calls complete in the order they were made.
 import { checkInteger, readArg } from './args.ts';
 import { getBackendInfo } from './backend/select.ts';
 import { WasmHeap } from './backend/wasm/heap.ts';
@@ -150,8 +150,8 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const inputs = new BufferCache(8); // argument copies, back from the workers ('copy' mode)
   let nextId = 0, closed = false, last: Promise<unknown> = Promise.resolve();
   // what the workers' instances of the threads build report: where the static data ends, and the scratch
-  // an arena holds (0 on the JS backend)
-  let heapBase = 16, scratchBytes = 0;
+  // an arena holds (null: no instance, the JS backend, and no arenas)
+  let heapBase = 16, scratchBytes: number | null = null;
   await Promise.all(ports.map((port) => new Promise<void>((ready) => {
     port.onMessage((m) => {
       if (m.ready) {
@@ -180,7 +180,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   }
 
   const heap = shared.memory ? new WasmHeap(shared.memory, heapBase) : null;
-  const splitter = heap && new Splitter(n, (k, rows: RowsRequest) => send(k, { rows }).then((m) => m.totals as Float64Array), heap, backend.name === 'wasm' ? scratchBytes : null);
+  const splitter = heap && new Splitter(n, (k, rows: RowsRequest) => send(k, { rows }).then((m) => m.totals as Float64Array), heap, scratchBytes);
 
   /** 'copy' mode: the whole call on the least busy worker, its arguments copied there (the options' out
    *  stays here: the worker writes a kept buffer of its own, which moves back and is copied into it). */
