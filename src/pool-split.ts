@@ -7,7 +7,7 @@
 // calls. The blocks' totals are added in block order, as the synchronous call adds them: results are its
 // bits for any number of workers. This thread alone allocates in the shared memory: the staging, and for
 // each call an arena per worker (its scratch and chunks), freed when the call's ranges have settled.
-import { addTotals, blockRows, blockTotals, sliceCall, summed } from './backend/blocks.ts';
+import { addTotals, blockRows, sliceCall } from './backend/blocks.ts';
 import type { Call, CallResult, Floats } from './backend/types.ts';
 import { arenaBytes } from './backend/wasm/kernels.ts';
 import { SHARED_MAX_PAGES, SHARED_MIN_PAGES, type WasmHeap } from './backend/wasm/heap.ts';
@@ -194,10 +194,8 @@ function replay(call: Call, ran: Ran): CallResult {
   return { total: ran.total, zTotal: ran.zTotal, outs };
 }
 
-/** A worker's part: rows [r0, r1) of a call, a reduction block at a time when the call sums its rows;
- *  the totals of each block in order. */
+/** A worker's part: rows [r0, r1) of a call (r0 a block's start: the slice's blocks are the call's), in
+ *  one run; the totals of each block in order (none when the call sums nothing). */
 export function runRows(run: (call: Call) => CallResult, { call, r0, r1 }: RowsRequest): Float64Array {
-  if (summed(call.kernel)) return blockTotals(run, call, r0, r1);
-  run(sliceCall(call, r0, r1));
-  return new Float64Array(0);
+  return run(sliceCall(call, r0, r1)).blocks ?? new Float64Array(0);
 }

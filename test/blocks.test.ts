@@ -1,8 +1,8 @@
 // Reduction blocks (src/backend/blocks.ts), what makes a pool's split call the synchronous call's bits: on
 // every backend, a summed call's total is the blocks' totals (each block run as a call of its own, from
 // sliceCall) added in order, whatever the chunking (the smallest memory limit gives chunks far smaller than
-// a block, the default ones larger than a row); sliced calls write the same rows as the whole call; and a
-// block does not depend on anything but the call's shape.
+// a block, the default ones larger than a row), and the call reports each block's totals; sliced calls
+// write the same rows as the whole call; and a block does not depend on anything but the call's shape.
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLOCK_FLOATS, blockRows, sliceCall, summed } from '../src/backend/blocks.ts';
 import { kernels } from '../src/backend/select.ts';
@@ -60,6 +60,7 @@ function calls(): Call[] {
 function byBlocks(call: Call) {
   const block = blockRows(call), outs: Record<string, Float32Array> = {};
   let total = 0, zTotal = 0;
+  const blocks: number[] = [];
   for (const [name, a] of Object.entries(call.arrays)) if (a?.role === 'out') outs[name] = new Float32Array(a.data.length);
   for (let r0 = 0; r0 < call.rows; r0 += block) {
     const r1 = Math.min(call.rows, r0 + block);
@@ -68,8 +69,9 @@ function byBlocks(call: Call) {
     const res = kernels().run(part);
     total += res.total;
     zTotal += res.zTotal;
+    blocks.push(res.total, res.zTotal);
   }
-  return { total, zTotal, outs };
+  return { total, zTotal, outs, blocks };
 }
 
 describe.each(BACKENDS)('reduction blocks on %s', (backend) => {
@@ -86,6 +88,8 @@ describe.each(BACKENDS)('reduction blocks on %s', (backend) => {
         const got = kernels().run(call);
         expect(Object.is(got.total, want.total), `${call.kernel} total, limit ${limit}: ${got.total} vs ${want.total}`).toBe(true);
         expect(Object.is(got.zTotal, want.zTotal), `${call.kernel} zTotal`).toBe(true);
+        // each block's own totals, for a pool worker's range of blocks run as one call
+        expect(Array.from(got.blocks!), `${call.kernel} blocks, limit ${limit}`).toEqual(want.blocks);
         for (const name in want.outs) expectSameBits(got.outs[name], want.outs[name], `${call.kernel} ${name}`);
       }
     }

@@ -303,7 +303,8 @@ const RUN = {
 function run(call: Call): CallResult {
   if (call.rows === 0) return { total: 0, zTotal: 0, outs: outsOf(call) };
   if (!summed(call.kernel)) return RUN[call.kernel](call);
-  return { ...addTotals([blockTotals((part) => RUN[part.kernel](part), call, 0, call.rows)]), outs: outsOf(call) };
+  const blocks = blockTotals((part) => RUN[part.kernel](part), call, 0, call.rows);
+  return { ...addTotals([blocks]), blocks, outs: outsOf(call) };
 }
 
 export const jsKernels: Kernels = { name: 'js', run };

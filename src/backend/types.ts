@@ -70,6 +70,8 @@ export interface CallResult {
   /** Each out array: the call's own, or a fresh view of the same floats when it lives in WASM memory that
    *  grew during the call. */
   outs: Record<string, Float32Array>;
+  /** A summed kernel's reduction blocks (blocks.ts), in order: each block's total and z-loss total. */
+  blocks?: Float64Array;
 }
 
 export interface Kernels {
