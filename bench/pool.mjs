@@ -5,6 +5,8 @@
 //   out in pool.allocFloat32 memory (shared), and with ordinary arrays (staged into shared memory);
 // - what the copying costs here: one thread's and two threads' copy bandwidth, and the staging copy of one
 //   call's input on the calling thread;
+// - the bound on a 2-way split at that moment: two threads each running the same synchronous calls at once
+//   (bench/compute-probe.mjs), measured in each round, as the machine's cores are shared;
 // - a call's fixed cost through the pool (1x1000 on a default pool runs on the calling thread; 66x1000
 //   through the workers);
 // - a projection for 8 and 16 workers from the 1-worker time and the fixed part;
@@ -33,6 +35,16 @@ async function median(fn) {
 const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const f = (v, d = 2) => v.toFixed(d);
 
+/** Two compute-probe threads (bench/compute-probe.mjs); `probe(n)` the median call of n of them at once
+ *  (the slower one's), on the shape `probeShape` gave them. */
+const probes = Array.from({ length: 2 }, () => new Worker(new URL('./compute-probe.mjs', import.meta.url)));
+const reply = (w) => new Promise((res) => w.once('message', res));
+const probeShape = (shape, grad) => Promise.all(probes.map((w) => (w.postMessage({ shape, grad }), reply(w))));
+const probe = async (n) => {
+  const ms = probes.slice(0, n).map((w) => (w.postMessage({ ms: 600 }), reply(w)));
+  return Math.max(...(await Promise.all(ms)));
+};
+
 /** GB/s of copying 128 MB with TypedArray#set on `threads` threads at once (each its own arrays). */
 async function copyBandwidth(threads) {
   const code = `const { parentPort } = require('node:worker_threads');
@@ -56,8 +68,9 @@ console.log(`${process.release.name} ${process.version}, backend ${info.name} ($
 const bw1 = await copyBandwidth(1), bw2 = await copyBandwidth(2);
 console.log(`copy bandwidth (TypedArray#set, 128 MB): 1 thread ${f(bw1)} GB/s, 2 threads at once ${f(bw2)} GB/s in all (${f(bw2 / bw1)}x)\n`);
 
-console.log('| call | shape | sync zero-copy ms | sync ordinary ms | pool 1 worker, shared ms | pool 2 workers, shared ms | 2 workers vs sync zero-copy (>= 1.8) | vs sync ordinary | pool 2 workers, ordinary arrays ms | vs sync ordinary | staging copy of the input ms |');
-console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+console.log("bound: the sync zero-copy time over half of what a call takes in each of two threads running the same calls at once, each on arrays of its own (bench/compute-probe.mjs), measured in each round: the speed-up of a perfect 2-way split with what two threads' compute gives at that moment\n");
+console.log('| call | shape | sync zero-copy ms | sync ordinary ms | pool 1 worker, shared ms | pool 2 workers, shared ms | 2 workers vs sync zero-copy (>= 1.8) | bound: two threads compute | vs sync ordinary | pool 2 workers, ordinary arrays ms | vs sync ordinary | staging copy of the input ms |');
+console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 const projection = [];
 for (const [N, C] of SHAPES) {
   const rand = mulberry32(N * 3 + C);
@@ -72,18 +85,21 @@ for (const [N, C] of SHAPES) {
   const plainOut = new Float32Array(N * C), staging = new Float32Array(new SharedArrayBuffer(N * C * 4));
   for (const grad of [false, true]) {
     const run = (api, x, out) => (grad ? api.crossEntropyWithGrad({ data: x(), shape: [N, C] }, labels, { out: out() }) : api.crossEntropy({ data: x(), shape: [N, C] }, labels));
-    const r = { sz: [], so: [], p1: [], p2: [], pp: [], copy: [] };
+    const r = { sz: [], so: [], p1: [], p2: [], pp: [], copy: [], c1: [], c2: [] };
+    await probeShape([N, C], grad);
     for (let k = 0; k < ROUNDS; k++) {
       r.sz.push(await median(() => run(xent, () => zx.data, () => zo.data)));
       r.so.push(await median(() => run(xent, () => logits, () => plainOut)));
       r.p1.push(await median(() => run(pools[1], () => px1.data, () => po1.data)));
       r.p2.push(await median(() => run(pools[2], () => px.data, () => po.data)));
+      r.c1.push(await probe(1));
+      r.c2.push(await probe(2));
       r.pp.push(await median(() => run(pools[2], () => logits, () => plainOut)));
       r.copy.push(await median(() => staging.set(logits)));
     }
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mid(v)]));
     const name = grad ? 'crossEntropyWithGrad' : 'crossEntropy';
-    console.log(`| ${name} | ${N}x${C} | ${f(m.sz)} | ${f(m.so)} | ${f(m.p1)} | ${f(m.p2)} | ${f(m.sz / m.p2)} | ${f(m.so / m.p2)} | ${f(m.pp)} | ${f(m.so / m.pp)} | ${f(m.copy)} |`);
+    console.log(`| ${name} | ${N}x${C} | ${f(m.sz)} | ${f(m.so)} | ${f(m.p1)} | ${f(m.p2)} | ${f(m.sz / m.p2)} | ${f(m.sz / (m.c2 / 2))} | ${f(m.so / m.p2)} | ${f(m.pp)} | ${f(m.so / m.pp)} | ${f(m.copy)} |`);
     projection.push({ name, N, C, p1: m.p1, p2: m.p2, sz: m.sz, blocks: Math.ceil(N / Math.max(1, Math.floor((1 << 18) / C))) });
   }
   zx.free(); zo.free(); px.free(); po.free(); px1.free(); po1.free();
@@ -141,3 +157,4 @@ for (const p of projection) {
   px.free(); po.free();
 }
 await Promise.all([...Object.values(pools), byDefault].map((p) => p.close()));
+await Promise.all(probes.map((w) => w.terminate()));
