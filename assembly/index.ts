@@ -4,7 +4,7 @@
 
 /** Bumped whenever an export's signature or meaning changes; checked by the loader, which reads the value
  *  expected from this line (assembly/embed.mjs): keep it `export const ABI_VERSION: i32 = <integer>;`. */
-export const ABI_VERSION: i32 = 14;
+export const ABI_VERSION: i32 = 15;
 
 /** First free byte after the module's static data: the caller's arena starts here. */
 export function heap_base(): usize {

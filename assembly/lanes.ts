@@ -7,7 +7,7 @@
 // batch goes through them, the last group's missing rows padded with zeros: a row's lane computes the
 // same whatever the other lanes hold, so its results do not depend on its position or the chunking.
 import { expneg_k, exp_k, log_f32x4, madd } from "./vmath";
-import { row_max, row_fill } from "./rows";
+import { class_weight, row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
 import { z_term, z_loss_of } from "./zloss";
 import { XentArgs } from "./xent";
@@ -139,7 +139,7 @@ export function xent_index_lanes(
       leave(j, 0, 0, 0);
       continue;
     }
-    const wt = load<f32>(weight + (<usize>t << 2));
+    const wt = class_weight(weight, t);
     const xt = load<f32>(x + <usize>j * rowBytes + (<usize>t << 2));
     const M = lane_of(m, j), se = lane_of(s, j);
     const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
@@ -181,7 +181,7 @@ export function xent_index_lanes(
         continue;
       }
       const scale = scales ? load<f32>(scales + (<usize>j << 2)) : gscale;
-      const wt = load<f32>(weight + (<usize>t << 2));
+      const wt = class_weight(weight, t);
       const gt = g + (<usize>t << 2);
       store<f32>(gt, load<f32>(gt) - scale * hot * wt * invT);
     }

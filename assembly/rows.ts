@@ -86,6 +86,13 @@ const BLOCK = 256;
   }
 }
 
+/** The weight of class t: w[t], or 1 when w is 0 (no weights given; index targets without smoothing read
+ *  no other class's weight, so the caller need not fill C ones). */
+// @ts-ignore: decorator
+@inline export function class_weight(w: usize, t: i32): f32 {
+  return w ? load<f32>(w + (<usize>t << 2)) : 1;
+}
+
 /** out[c] = v. */
 // @ts-ignore: decorator
 @inline export function row_fill(out: usize, C: i32, v: f32): void {

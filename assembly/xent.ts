@@ -10,14 +10,15 @@
 // invT (1 / temperature) scales the logits first, which scales the gradient by invT too; zLoss adds
 // zLoss * lse^2 to each non-ignored position (zloss.ts), its gradient joining the softmax term.
 //
-// Pointers: weight is always given (ones when the caller has none) and wsum = sum(weight). loss, grad and
+// Pointers: weight is given (ones when the caller has none), or 0 for all ones when only the targets'
+// weights are read (index targets, no smoothing), and wsum = sum(weight). loss, grad and
 // scales may be 0 (not wanted / use gscale). grad may equal x (in-place). Returns `total` plus the
 // per-position losses (z terms included), added in f64 one position at a time in order: a caller passing
 // each chunk's result into the next call gets the same sum whatever the chunking; likewise zTotal plus the
 // z terms alone. Both come back at `totals` (f64 total, f64 zTotal). lseOut and entOut, when not 0 (and eps = 0), receive each
 // position's logsumexp and softmax entropy (NaN where ignored). Ignored positions have loss 0 and
 // gradient 0 (NaN if their row holds NaN or +inf, or only -inf, as PyTorch's log_softmax backward gives).
-import { row_max, row_wdot, row_neg_target, row_fill } from "./rows";
+import { class_weight, row_max, row_wdot, row_neg_target, row_fill } from "./rows";
 import { row_blocks, combine, row_grad, Sums, clamp_inv_t } from "./blocks";
 import { z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
@@ -108,7 +109,7 @@ export function xent_index_rows(a: XentArgs, x: usize, grad: usize, q0: usize, R
         if (g) row_fill(g, C, isFinite(row_max(p, C)) ? 0 : NaN);
         continue;
       }
-      const wt = load<f32>(weight + (<usize>t << 2));
+      const wt = class_weight(weight, t);
       const xt = load<f32>(p + (<usize>t << 2)); // read before the row is overwritten in place
       const scale = scales ? load<f32>(scales + (<usize>r << 2)) : gscale;
       if (logProbs) {

@@ -32,7 +32,9 @@ export function xentCall(p: Problem, o: XentOutputs): Call {
     arrays: {
       x: { role: 'in', data: p.data, per: slab },
       target: p.index ? { role: 'in', data: p.index, per: S } : { role: 'in', data: p.prob!, per: slab },
-      weight: { role: 'fixed', data: weight, length: C, fill: 1 },
+      // without weights, index targets without smoothing read only their targets' weight: the kernel's 1s
+      // (at C = 262144 the C ones took 0.02 ms to fill, 0.07 ms in the pool's shared memory)
+      weight: weight || !p.index || p.eps > 0 ? { role: 'fixed', data: weight, length: C, fill: 1 } : null,
       scales: o.scales ? { role: 'in', data: o.scales, per: S } : null,
       grad: out(o.grad, slab),
       lse: out(o.stats?.lse, S),
