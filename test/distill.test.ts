@@ -154,6 +154,42 @@ describe.each(BACKENDS)('distillationLoss on %s', (backend) => {
     }
   });
 
+  it('long rows with whole spans of -inf in either model or both, the mass far from the max of the other model and a ragged tail match float64', () => {
+    const V = 2 * 1024 + 555, N = 5, s = randomLogits(rand, N * V, 2), t = randomLogits(rand, N * V, 2);
+    const fill = (a: Float32Array, r: number, from: number, to: number, v: number) => a.fill(v, r * V + from, r * V + to);
+    fill(t, 0, 1024, 2048, -Infinity); // a teacher block of zeros: 0 log 0
+    fill(s, 1, 0, 1024, -Infinity); // a student block the teacher gives mass: the loss is inf
+    fill(t, 2, 0, 1024, -Infinity);
+    fill(s, 2, 0, 1024, -Infinity); // both, the same block
+    for (let c = 2048; c < V; c++) t[3 * V + c] += 60; // the teacher's mass in the last block, the student's spread
+    fill(s, 4, 1024, 2048, -Infinity);
+    fill(t, 4, 0, 1024, -Infinity); // each model's zeros in another block
+    const labels = Int32Array.from({ length: N }, (_, r) => [5, 1500, 2100, V - 1, 3][r]);
+    const gradOutput = Float32Array.of(0.5, 1, -2, 1.5, 0.75);
+    for (const [temperature, alpha] of [[1, 0], [2, 0], [2, 0.4]]) {
+      const o = { temperature, alpha, labels: Array.from(labels), reduction: 'none' as const };
+      const r = distillationLossWithGrad({ data: s, shape: [N, V] }, { data: t, shape: [N, V] }, { ...o, labels, gradOutput });
+      const want = distill64(s, t, V, o) as number[];
+      expect(r.loss[1], `T ${temperature} alpha ${alpha}: row 1's loss`).toBe(Infinity);
+      expectClose(r.loss, want, TOL.loss, `T ${temperature} alpha ${alpha} loss`);
+      // d/ds of (1 - alpha) T^2 KL(P || Q) + alpha CE = (1 - alpha) T (Q - P) + alpha (softmax(s) - onehot)
+      const grad = new Float64Array(N * V);
+      for (let row = 0; row < N; row++) {
+        const soft = (x: Float32Array, k: number) => {
+          const z = Array.from(x.subarray(row * V, (row + 1) * V), (v) => v / k), m = Math.max(...z);
+          const e = z.map((v) => Math.exp(v - m)), sum = e.reduce((a, b) => a + b, 0);
+          return e.map((v) => v / sum);
+        };
+        const Q = soft(s, temperature), P = soft(t, temperature), S1 = soft(s, 1);
+        for (let c = 0; c < V; c++) {
+          const ce = S1[c] - (c === labels[row] ? 1 : 0);
+          grad[row * V + c] = gradOutput[row] * ((1 - alpha) * temperature * (Q[c] - P[c]) + alpha * ce);
+        }
+      }
+      expectClose(r.grad, grad, TOL.grad, `T ${temperature} alpha ${alpha} grad`);
+    }
+  });
+
   it('equal models give 0 for every beta and temperature, with a zero gradient', () => {
     for (const beta of [0, 0.25, 0.5, 1]) {
       for (const temperature of [1, 3, 0.5]) {
