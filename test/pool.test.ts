@@ -205,6 +205,27 @@ describe('createPool', () => {
     o.free();
   });
 
+  it('reads arrays allocated after the workers have run, in memory grown under their instances, with the synchronous bits', async () => {
+    const p = await xent.createPool({ workers: 2, syncBelow: 0 });
+    try {
+      const kept: Array<{ free(): void }> = [];
+      let grew = 0;
+      for (let k = 0; k < 6; k++) {
+        const before = p.memoryBytes, rows = 8 << k, cols = 2048 + 1000 * k; // each array larger than the last
+        const a = p.allocFloat32(rows * cols);
+        kept.push(a);
+        if (k > 0 && p.memoryBytes > before) grew++; // after the workers' first call
+        a.data.set(randomLogits(rand, rows * cols, 3));
+        const target = randomIndices(rand, rows, cols), logits = { data: a.data, shape: [rows, cols] };
+        expect(same(await p.crossEntropyWithGrad(logits, target), xent.crossEntropyWithGrad(logits, target)), `${rows}x${cols}`).toBe(true);
+      }
+      if (p.info.mode === 'shared') expect(grew).toBeGreaterThan(0); // the case this test is for
+      for (const a of kept) a.free();
+    } finally {
+      await p.close();
+    }
+  });
+
   it('checks arguments on the calling thread: check \'throw\' rejects with XentCheckError itself', async () => {
     const bad = Int32Array.from(ids, (v, i) => (i === 7 ? C + 3 : v));
     let want: Error | undefined;
