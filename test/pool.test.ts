@@ -4,7 +4,8 @@
 // rows are split over the workers):
 // every compute function through the pool gives the synchronous call's result, bit for bit, on 1 to 4
 // workers; calls in flight complete in order; errors reject with the sync API's class and message; a
-// caller's `out` receives the result; pool.allocFloat32 memory is read and written where it is; close()
+// caller's `out` receives the result; pool.allocFloat32 memory is read and written where it is, also after
+// it grew under the workers' instances; close()
 // ends it; tensor-likes with getters are read on this side; memory stays flat over 1e4 calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as xent from '../dist/index.js';
