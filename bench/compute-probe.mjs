@@ -1,6 +1,6 @@
-// A worker thread of bench/pool.mjs that runs synchronous xent calls on arrays of its own: one such thread
-// alone, and two at once, measure what two threads' compute gives on this machine at that moment (the
-// bound of a 2-worker pool, whose workers share the cores the same way).
+// A worker thread of bench/pool.mjs that runs synchronous xent calls on arrays of its own: two such threads
+// at once measure what two threads' compute gives on this machine at that moment (the bound of a 2-worker
+// pool, whose workers share the cores the same way).
 import { parentPort } from 'node:worker_threads';
 import * as xent from '../dist/index.js';
 import { mulberry32, normals } from './random.mjs';

@@ -35,15 +35,12 @@ async function median(fn) {
 const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const f = (v, d = 2) => v.toFixed(d);
 
-/** Two compute-probe threads (bench/compute-probe.mjs); `probe(n)` the median call of n of them at once
- *  (the slower one's), on the shape `probeShape` gave them. */
+/** Two compute-probe threads (bench/compute-probe.mjs); `probe()` the median call of both at once (the
+ *  slower one's), on the shape `probeShape` gave them. */
 const probes = Array.from({ length: 2 }, () => new Worker(new URL('./compute-probe.mjs', import.meta.url)));
 const reply = (w) => new Promise((res) => w.once('message', res));
 const probeShape = (shape, grad) => Promise.all(probes.map((w) => (w.postMessage({ shape, grad }), reply(w))));
-const probe = async (n) => {
-  const ms = probes.slice(0, n).map((w) => (w.postMessage({ ms: 600 }), reply(w)));
-  return Math.max(...(await Promise.all(ms)));
-};
+const probe = async () => Math.max(...(await Promise.all(probes.map((w) => (w.postMessage({ ms: 600 }), reply(w))))));
 
 /** GB/s of copying 128 MB with TypedArray#set on `threads` threads at once (each its own arrays). */
 async function copyBandwidth(threads) {
@@ -85,15 +82,14 @@ for (const [N, C] of SHAPES) {
   const plainOut = new Float32Array(N * C), staging = new Float32Array(new SharedArrayBuffer(N * C * 4));
   for (const grad of [false, true]) {
     const run = (api, x, out) => (grad ? api.crossEntropyWithGrad({ data: x(), shape: [N, C] }, labels, { out: out() }) : api.crossEntropy({ data: x(), shape: [N, C] }, labels));
-    const r = { sz: [], so: [], p1: [], p2: [], pp: [], copy: [], c1: [], c2: [] };
+    const r = { sz: [], so: [], p1: [], p2: [], pp: [], copy: [], c2: [] };
     await probeShape([N, C], grad);
     for (let k = 0; k < ROUNDS; k++) {
       r.sz.push(await median(() => run(xent, () => zx.data, () => zo.data)));
       r.so.push(await median(() => run(xent, () => logits, () => plainOut)));
       r.p1.push(await median(() => run(pools[1], () => px1.data, () => po1.data)));
       r.p2.push(await median(() => run(pools[2], () => px.data, () => po.data)));
-      r.c1.push(await probe(1));
-      r.c2.push(await probe(2));
+      r.c2.push(await probe());
       r.pp.push(await median(() => run(pools[2], () => logits, () => plainOut)));
       r.copy.push(await median(() => staging.set(logits)));
     }
