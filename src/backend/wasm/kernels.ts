@@ -192,7 +192,7 @@ export class WasmKernels implements Kernels {
 
     // totals add up by reduction blocks (blocks.ts): a chunk never crosses a block's end
     const block = b.totals ? blockRows(call) : Infinity;
-    const blocks = new Float64Array(b.totals ? 2 * Math.ceil(call.rows / block) : 0);
+    const blocks = b.totals ? new Float64Array(2 * Math.ceil(call.rows / block)) : undefined;
     let total = 0, zTotal = 0, blockTotal = 0, blockZ = 0;
     for (let row0 = 0, r = 0; row0 < call.rows; row0 += r) {
       r = Math.min(rows, call.rows - row0, block - (row0 % block));
@@ -244,8 +244,8 @@ export class WasmKernels implements Kernels {
         if (b.totals === 2) blockZ = heap.f64[totals / 8 + 1];
         if ((row0 + r) % block === 0 || row0 + r === call.rows) {
           const i = 2 * Math.floor(row0 / block);
-          blocks[i] = blockTotal;
-          blocks[i + 1] = blockZ;
+          blocks![i] = blockTotal;
+          blocks![i + 1] = blockZ;
           total += blockTotal;
           zTotal += blockZ;
         }
@@ -256,7 +256,7 @@ export class WasmKernels implements Kernels {
         (l.data as Float32Array).set(heap.f32.subarray(src, src + (r * l.width) / 4), (row0 * l.width) / 4);
       }
     }
-    return { total, zTotal, outs: outsOf(lanes, heap), ...(b.totals ? { blocks } : {}) };
+    return { total, zTotal, outs: outsOf(lanes, heap), blocks };
   }
 }
 
