@@ -65,9 +65,26 @@ console.log(`${process.release.name} ${process.version}, backend ${info.name} ($
 const bw1 = await copyBandwidth(1), bw2 = await copyBandwidth(2);
 console.log(`copy bandwidth (TypedArray#set, 128 MB): 1 thread ${f(bw1)} GB/s, 2 threads at once ${f(bw2)} GB/s in all (${f(bw2 / bw1)}x)\n`);
 
-console.log("bound: the sync zero-copy time over half of what a call takes in each of two threads running the same calls at once, each on arrays of its own (bench/compute-probe.mjs), measured in each round: the speed-up of a perfect 2-way split with what two threads' compute gives at that moment\n");
-console.log('| call | shape | sync zero-copy ms | sync ordinary ms | pool 1 worker, shared ms | pool 2 workers, shared ms | 2 workers vs sync zero-copy (>= 1.8) | bound: two threads compute | vs sync ordinary | pool 2 workers, ordinary arrays ms | vs sync ordinary | staging copy of the input ms |');
-console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+// the fixed cost of a call: on the calling thread below pool.syncBelow, a round trip above it
+const tiny = { data: normals(mulberry32(1), 1000, 2), shape: [1, 1000] }, tinyIds = Int32Array.of(3);
+const small = { data: normals(mulberry32(2), 66 * 1000, 2), shape: [66, 1000] }, smallIds = Int32Array.from({ length: 66 }, (_, i) => i);
+const fixed = { s1: [], p1: [], s66: [], p66: [] };
+for (let k = 0; k < ROUNDS; k++) {
+  fixed.s1.push(await median(() => xent.crossEntropy(tiny, tinyIds)));
+  fixed.p1.push(await median(() => byDefault.crossEntropy(tiny, tinyIds)));
+  fixed.s66.push(await median(() => xent.crossEntropy(small, smallIds)));
+  fixed.p66.push(await median(() => pools[2].crossEntropy(small, smallIds)));
+}
+console.log(`fixed cost: crossEntropy 1x1000 sync ${f(mid(fixed.s1), 3)} ms, default pool ${f(mid(fixed.p1), 3)} ms (below its syncBelow, ${byDefault.syncBelow} values: on the calling thread); ` +
+  `66x1000 sync ${f(mid(fixed.s66), 3)} ms, through the workers ${f(mid(fixed.p66), 3)} ms`);
+// F: the fixed part of a pool call, the 66x1000 round trip (one block: one worker) less its compute; a call
+// that wakes two workers pays at least this
+const F = Math.max(0, mid(fixed.p66) - mid(fixed.s66));
+console.log(`fixed part of a pool call F = ${f(F, 3)} ms\n`);
+
+console.log("bound: the sync zero-copy time over half of what a call takes in each of two threads running the same calls at once, each on arrays of its own (bench/compute-probe.mjs), measured in each round: the speed-up of a perfect 2-way split with what two threads' compute gives at that moment; with the fixed cost F: the same split plus a pool call's fixed part (the 66x1000 round trip less its compute), what a pool can reach\n");
+console.log('| call | shape | sync zero-copy ms | sync ordinary ms | pool 1 worker, shared ms | pool 2 workers, shared ms | 2 workers vs sync zero-copy (>= 1.8) | bound: two threads compute | bound with the fixed cost F | vs sync ordinary | pool 2 workers, ordinary arrays ms | vs sync ordinary | staging copy of the input ms |');
+console.log('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
 const projection = [];
 for (const [N, C] of SHAPES) {
   const rand = mulberry32(N * 3 + C);
@@ -95,29 +112,15 @@ for (const [N, C] of SHAPES) {
     }
     const m = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mid(v)]));
     const name = grad ? 'crossEntropyWithGrad' : 'crossEntropy';
-    console.log(`| ${name} | ${N}x${C} | ${f(m.sz)} | ${f(m.so)} | ${f(m.p1)} | ${f(m.p2)} | ${f(m.sz / m.p2)} | ${f(m.sz / (m.c2 / 2))} | ${f(m.so / m.p2)} | ${f(m.pp)} | ${f(m.so / m.pp)} | ${f(m.copy)} |`);
+    console.log(`| ${name} | ${N}x${C} | ${f(m.sz)} | ${f(m.so)} | ${f(m.p1)} | ${f(m.p2)} | ${f(m.sz / m.p2)} | ${f(m.sz / (m.c2 / 2))} | ${f(m.sz / (m.c2 / 2 + F))} | ${f(m.so / m.p2)} | ${f(m.pp)} | ${f(m.so / m.pp)} | ${f(m.copy)} |`);
     projection.push({ name, N, C, p1: m.p1, p2: m.p2, sz: m.sz, blocks: Math.ceil(N / Math.max(1, Math.floor((1 << 18) / C))) });
   }
   zx.free(); zo.free(); px.free(); po.free(); px1.free(); po1.free();
 }
 
-// the fixed cost of a call: on the calling thread below pool.syncBelow, a round trip above it
-const tiny = { data: normals(mulberry32(1), 1000, 2), shape: [1, 1000] }, tinyIds = Int32Array.of(3);
-const small = { data: normals(mulberry32(2), 66 * 1000, 2), shape: [66, 1000] }, smallIds = Int32Array.from({ length: 66 }, (_, i) => i);
-const fixed = { s1: [], p1: [], s66: [], p66: [] };
-for (let k = 0; k < ROUNDS; k++) {
-  fixed.s1.push(await median(() => xent.crossEntropy(tiny, tinyIds)));
-  fixed.p1.push(await median(() => byDefault.crossEntropy(tiny, tinyIds)));
-  fixed.s66.push(await median(() => xent.crossEntropy(small, smallIds)));
-  fixed.p66.push(await median(() => pools[2].crossEntropy(small, smallIds)));
-}
-console.log(`\nfixed cost: crossEntropy 1x1000 sync ${f(mid(fixed.s1), 3)} ms, default pool ${f(mid(fixed.p1), 3)} ms (below its syncBelow, ${byDefault.syncBelow} values: on the calling thread); ` +
-  `66x1000 sync ${f(mid(fixed.s66), 3)} ms, through the workers ${f(mid(fixed.p66), 3)} ms`);
-
 // T(W) = F + (T1 - F) / min(W, blocks), F the fixed part of a pool call (the 66x1000 round trip less its
 // compute): the compute-bound projection; memory-bound calls are capped by the memory system (two threads
 // copied at ${bw2 / bw1}x one thread's bandwidth here)
-const F = Math.max(0, mid(fixed.p66) - mid(fixed.s66));
 console.log(`\nprojection, compute-bound, from the 1-worker time T1 and a fixed part F = ${f(F, 3)} ms: T(W) = F + (T1 - F) / min(W, blocks), speed-up vs sync zero-copy\n`);
 console.log('| call | shape | blocks | T1 ms | measured 2 workers | projected 2 | projected 8 | projected 16 |');
 console.log('|---|---|--:|--:|--:|--:|--:|--:|');
