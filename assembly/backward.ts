@@ -6,9 +6,9 @@
 // PyTorch's formulas make them.
 import { row_blocks, combine, row_grad, Sums, load_part, store_part } from "./blocks";
 import { row_dot, row_max } from "./rows";
-import { strided, Row } from "./strided";
+import { strided } from "./strided";
 import { softmax_f32 } from "./softmax";
-import { XentArgs } from "./xent";
+import { XentArgs } from "./xent-args";
 import { exp_any, exp_k, expneg_k } from "./vmath";
 
 /** dx = g - exp(y) sum(g) over R contiguous rows of C (out may be g or y). */
@@ -62,16 +62,27 @@ export function logsumexp_backward_rows(g: usize, x: usize, out: usize, R: i32, 
 /** Unused by these rows. */
 const NO_ARGS = changetype<XentArgs>(0);
 
+/** The blocks strided() runs for S > 1 (see BlockRows). */
+function log_softmax_backward_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  log_softmax_backward_rows(x, t, x, b, C);
+}
+function softmax_backward_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  softmax_backward_rows(x, t, x, b, C);
+}
+function logsumexp_backward_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  logsumexp_backward_rows(at, x, t, b, C);
+}
+
 /** The backward of log_softmax along the class axis; out may equal g or y. For S > 1, scratch holds 2*B*C floats. */
 export function log_softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
   if (S == 1) log_softmax_backward_rows(g, y, out, N, C);
-  else strided(Row.LOG_SOFTMAX_BACKWARD, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
+  else strided(log_softmax_backward_block, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** The backward of softmax along the class axis; out may equal g or y. For S > 1, scratch holds 2*B*C floats. */
 export function softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
   if (S == 1) softmax_backward_rows(g, y, out, N, C);
-  else strided(Row.SOFTMAX_BACKWARD, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
+  else strided(softmax_backward_block, g, y, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** The backward of logsumexp: g has N*S floats, x and out are (N, C, S); out must not be x. With lse (N*S
@@ -80,7 +91,7 @@ export function softmax_backward_f32(g: usize, y: usize, out: usize, N: i32, C: 
 export function logsumexp_backward_f32(g: usize, x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32, lse: usize): void {
   if (lse) logsumexp_backward_given(g, x, lse, out, N, C, S);
   else if (S == 1) logsumexp_backward_rows(g, x, out, N, C);
-  else strided(Row.LOGSUMEXP_BACKWARD, x, 0, out, g, NO_ARGS, N, C, S, scratch, B);
+  else strided(logsumexp_backward_block, x, 0, out, g, NO_ARGS, N, C, S, scratch, B, true);
 }
 
 /** g exp(x - lse) at each element, g and lse one value per position: with the forward's result saved, one

@@ -10,7 +10,7 @@ import { expneg_k, exp_k, log_f32x4, madd } from "./vmath";
 import { class_weight, row_max, row_fill } from "./rows";
 import { leave, finish } from "./group";
 import { z_term, z_loss_of } from "./zloss";
-import { XentArgs } from "./xent";
+import { XentArgs } from "./xent-args";
 
 /** Largest C the lane kernels take. */
 export const LANES_MAX_C: i32 = 16; // beyond it the transposition costs more than it saves

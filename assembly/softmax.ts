@@ -1,8 +1,8 @@
 // logsumexp, log_softmax and softmax over the class axis of an (N, C, S) tensor.
 import { row_max } from "./rows";
 import { row_blocks, combine, row_grad, Sums, store_part } from "./blocks";
-import { strided, Row } from "./strided";
-import { XentArgs } from "./xent";
+import { strided } from "./strided";
+import { XentArgs } from "./xent-args";
 import { GROUP, leave, left, take_logs, logged, finish } from "./group";
 import { LANES_MAX_C, lse_lanes } from "./lanes";
 
@@ -58,23 +58,34 @@ export function softmax_rows(x: usize, out: usize, R: i32, C: i32): void {
 /** Unused by the softmax family's rows. */
 const NO_ARGS = changetype<XentArgs>(0);
 
+/** The blocks strided() runs for S > 1 (see BlockRows). */
+function lse_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  lse_rows(x, at, b, C);
+}
+function log_softmax_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  log_softmax_rows(x, x, b, C);
+}
+function softmax_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  softmax_rows(x, x, b, C);
+}
+
 /**
  * out[n, s] = log(sum_c exp(x[n, c, s])) for an (N, C, S) tensor x; out has N*S floats.
  * For S > 1, `scratch` holds B*C floats. C >= 1.
  */
 export function logsumexp_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
   if (S == 1) lse_rows(x, out, N, C);
-  else strided(Row.LOGSUMEXP, x, 0, 0, out, NO_ARGS, N, C, S, scratch, B);
+  else strided(lse_block, x, 0, 0, out, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = x - logsumexp(x) along the class axis; out may equal x. For S > 1, scratch holds B*C floats. */
 export function log_softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
   if (S == 1) log_softmax_rows(x, out, N, C);
-  else strided(Row.LOG_SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
+  else strided(log_softmax_block, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }
 
 /** out = exp(x - max) / sum(exp(x - max)) along the class axis; out may equal x. */
 export function softmax_f32(x: usize, out: usize, N: i32, C: i32, S: i32, scratch: usize, B: i32): void {
   if (S == 1) softmax_rows(x, out, N, C);
-  else strided(Row.SOFTMAX, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
+  else strided(softmax_block, x, 0, out, 0, NO_ARGS, N, C, S, scratch, B);
 }

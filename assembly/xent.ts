@@ -22,34 +22,13 @@ import { class_weight, row_max, row_wdot, row_neg_target, row_fill } from "./row
 import { row_blocks, combine, row_grad, Sums, clamp_inv_t } from "./blocks";
 import { z_term, z_loss_of } from "./zloss";
 import { log1p_f32 } from "./vmath";
-import { strided, Row } from "./strided";
+import { strided } from "./strided";
 import { GROUP, leave, finish } from "./group";
 import { LANES_MAX_C, xent_index_lanes } from "./lanes";
 import { half_to_f32 } from "./layout";
 import { softcap_f32, softcap_grad_f32 } from "./softcap";
+import { XentArgs } from "./xent-args";
 
-/** A cross-entropy call's parameter block: its arrays and options as the row kernels read them, and the
- *  running totals they add their rows to. Written in full at the start of each call (one block per module:
- *  the kernels are not reentrant). The per-position arrays (target for index targets, loss, scales,
- *  lseOut, entOut) are N*S long, 0 when absent; a row kernel offsets them to its first row. */
-@unmanaged export class XentArgs {
-  target: usize;
-  weight: usize;
-  loss: usize;
-  scales: usize;
-  lseOut: usize;
-  entOut: usize;
-  ignoreIndex: i32;
-  eps: f32;
-  wsum: f32;
-  gscale: f32;
-  logProbs: i32;
-  zLoss: f32;
-  /** 1 / temperature, clamped (clamp_inv_t) */
-  invT: f32;
-  total: f64;
-  zTotal: f64;
-}
 let ARGS = changetype<XentArgs>(memory.data(offsetof<XentArgs>(), 16));
 
 /** Bytes of this module's scratch (ARGS), for place_xent. */
@@ -224,6 +203,14 @@ export function xent_prob_rows(a: XentArgs, x: usize, target: usize, grad: usize
   return v;
 }
 
+/** The blocks strided() runs for S > 1 (see BlockRows). */
+function xent_index_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  xent_index_rows(a, x, g, at, b, C);
+}
+function xent_prob_block(a: XentArgs, x: usize, t: usize, g: usize, at: usize, b: i32, C: i32): void {
+  xent_prob_rows(a, x, t, g, at, b, C);
+}
+
 /**
  * Cross-entropy with class-index targets (i32, N*S of them) over an (N, C, S) tensor of logits: f32, or
  * 16-bit floats when half (widened into `wide`, N*C*S floats). With softcap, the capped logits go to
@@ -242,7 +229,7 @@ export function xent_index_f32(
   a.ignoreIndex = ignoreIndex; a.eps = eps; a.wsum = wsum; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
   a.invT = softcap != 0 ? 1 : clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
   if (S == 1) xent_index_rows(a, v, grad, 0, N, C);
-  else strided(Row.XENT_INDEX, v, 0, grad, 0, a, N, C, S, scratch, B);
+  else strided(xent_index_block, v, 0, grad, 0, a, N, C, S, scratch, B);
   if (softcap != 0 && grad) softcap_grad_f32(capped, grad, n, softcap, invT);
   end_call(a, totals);
 }
@@ -262,7 +249,7 @@ export function xent_prob_f32(
   a.ignoreIndex = 0; a.eps = eps; a.wsum = 0; a.gscale = gscale; a.logProbs = logProbs; a.zLoss = zLoss;
   a.invT = softcap != 0 ? 1 : clamp_inv_t(invT); a.total = total; a.zTotal = zTotal;
   if (S == 1) xent_prob_rows(a, v, target, grad, 0, N, C);
-  else strided(Row.XENT_PROB, v, target, grad, 0, a, N, C, S, scratch, B);
+  else strided(xent_prob_block, v, target, grad, 0, a, N, C, S, scratch, B);
   if (softcap != 0 && grad) softcap_grad_f32(capped, grad, n, softcap, invT);
   end_call(a, totals);
 }
