@@ -10,16 +10,12 @@ import { getBackendInfo } from './backend/select.ts';
 import { WasmHeap } from './backend/wasm/heap.ts';
 import { BufferCache } from './pool-buffers.ts';
 import { checkArguments, sharedMemory, snapshot, Splitter, type RowsRequest } from './pool-split.ts';
-import type * as Xent from './index.ts';
+import * as compute from './compute.ts';
 
-/** The functions a pool runs: every public function of xent that computes. */
-export const POOL_FUNCTIONS = [
-  'crossEntropy', 'crossEntropyWithGrad', 'nllLoss', 'nllLossWithGrad', 'logSoftmax', 'softmax', 'softmin', 'logSumExp',
-  'logSoftmaxBackward', 'softmaxBackward', 'logSumExpBackward', 'tokenLogProbs', 'tokenStats', 'perplexity',
-  'continuationLogProb', 'causalLMLoss', 'causalLMLossWithGrad', 'binaryCrossEntropyWithLogits',
-  'binaryCrossEntropyWithLogitsWithGrad', 'klDiv', 'klDivWithGrad', 'distillationLoss', 'distillationLossWithGrad',
-] as const;
-type PoolFunction = (typeof POOL_FUNCTIONS)[number];
+/** The functions a pool runs: every public function of xent that computes (compute.ts). */
+type PoolFunction = keyof typeof compute;
+const POOL_FUNCTIONS = Object.keys(compute) as PoolFunction[];
+const functions = compute as unknown as Record<PoolFunction, (...a: unknown[]) => unknown>;
 
 type Async<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never;
 
@@ -31,7 +27,7 @@ export interface PoolOptions {
   syncBelow?: number;
 }
 
-export type Pool = { [K in PoolFunction]: Async<(typeof Xent)[K]> } & {
+export type Pool = { [K in PoolFunction]: Async<(typeof compute)[K]> } & {
   /** How many workers. */
   readonly workers: number;
   /** Calls whose first two arguments hold fewer values run on the calling thread (options.syncBelow). */
@@ -117,14 +113,9 @@ function floatsOf(v: unknown): number {
   return ArrayBuffer.isView(data) ? (data as unknown as ArrayLike<unknown>).length : Infinity;
 }
 
-/** xent's public functions (imported late: index.ts exports createPool). */
-async function xentModule(): Promise<Record<string, (...a: unknown[]) => unknown>> {
-  return (await import('./index.ts')) as unknown as Record<string, (...a: unknown[]) => unknown>;
-}
-
 /** The synchronous function, on this thread. */
 async function sync(fn: PoolFunction, args: unknown[]): Promise<unknown> {
-  return (await xentModule())[fn](...args);
+  return functions[fn](...args);
 }
 
 /**
@@ -143,7 +134,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const backend = getBackendInfo();
   const shared = sharedMemory();
   const init = { backend: backend.choice, relaxed: backend.build === undefined ? undefined : backend.build === 'relaxed-simd', memory: shared.memory ?? undefined };
-  const [ports, functions] = await Promise.all([Promise.all(Array.from({ length: n }, spawn)), xentModule()]);
+  const ports = await Promise.all(Array.from({ length: n }, spawn));
   /** Answers awaited, by request id: each with its worker, to count what it has to do. */
   const pending = new Map<number, { answer(m: any): void; fail(e: unknown): void; port: number }>();
   const busy = new Array<number>(n).fill(0);
