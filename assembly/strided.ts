@@ -19,7 +19,8 @@ export type BlockRows = (a: XentArgs, x: usize, t: usize, g: usize, at: usize, b
  * - when out is not 0, the rows it left in scratch (log_softmax, softmax, the gradient) are scattered to
  *   out, laid out like x; with outOfT (logsumexp's backward, which reads x again for a row whose max is
  *   infinite) they are the ones it left in t's place.
- * `rows` is a constant at every call site: each inlined copy calls its own kernel directly.
+ * `rows` is a constant at every call site, called through the function table: one indirect call per block
+ * of B positions (binaryen keeps it indirect; measured 0.97 to 1.06x the former switch).
  */
 // @ts-ignore: decorator
 @inline export function strided(
