@@ -118,8 +118,9 @@ for (const [N, C] of SHAPES) {
   zx.free(); zo.free(); px.free(); po.free(); px1.free(); po1.free();
 }
 
-// T(W) = F + (T1 - F) / min(W, blocks), F the fixed part measured above: the compute-bound projection; memory-bound calls are capped by the memory system (two threads
-// copied at ${bw2 / bw1}x one thread's bandwidth here)
+// T(W) = F + (T1 - F) / min(W, blocks), F the fixed part measured above: the compute-bound projection;
+// memory-bound calls are capped by the memory system (two threads copied at bw2 / bw1 times one thread's
+// bandwidth here)
 console.log(`\nprojection, compute-bound, from the 1-worker time T1 and a fixed part F = ${f(F, 3)} ms: T(W) = F + (T1 - F) / min(W, blocks), speed-up vs sync zero-copy\n`);
 console.log('| call | shape | blocks | T1 ms | measured 2 workers | projected 2 | projected 8 | projected 16 |');
 console.log('|---|---|--:|--:|--:|--:|--:|--:|');
